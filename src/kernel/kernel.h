@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest kernel state: what Linux keeps per task and per process, kept by
+ * kbox for the guest. Host fds are real fds in the guest (the host keeps the
+ * fd table); kbox keeps what the host cannot know because kbox answers the
+ * calls that change it: cwd and root (guest paths), umask, credentials, the
+ * program image name, and the process tree.
+ *
+ * Sharing follows Linux: threads (CLONE_THREAD) share the process; CLONE_FS
+ * shares struct kbox_fs_state; fork copies. A task that kbox sees for the
+ * first time is matched with the clone its parent announced (see
+ * kbox_kernel_task_get()).
+ *
+ * Locking: all of it is touched only from the supervisor thread.
+ */
+#ifndef KBOX_KERNEL_KERNEL_H
+#define KBOX_KERNEL_KERNEL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KBOX_NGROUPS_MAX 64
+
+/* Shared by CLONE_FS: cwd, root and umask. */
+struct kbox_fs_state {
+	int refs;
+	char cwd[PATH_MAX];  /* canonical guest path, always absolute */
+	char root[PATH_MAX]; /* guest chroot(2) directory; "/" by default */
+	mode_t umask;
+};
+
+struct kbox_creds {
+	uid_t ruid, euid, suid, fsuid;
+	gid_t rgid, egid, sgid, fsgid;
+	int ngroups;
+	gid_t groups[KBOX_NGROUPS_MAX];
+};
+
+/* A pending exec prepared by KBOX_STUB_OP_EXEC_PREPARE, see stub_proto.h. */
+struct kbox_exec_plan {
+	bool pending;
+	int prog_fd;   /* kbox-owned, O_RDONLY */
+	int interp_fd; /* kbox-owned, or -1 */
+	uint32_t flags;
+	uint32_t nprefix;
+	uint32_t strings_len;
+	char strings[4096]; /* execfn then prefix argv, see struct kbox_stub_plan */
+};
+
+struct kbox_process {
+	pid_t tgid;
+	pid_t ppid; /* guest parent's tgid, 0 for the first guest process */
+	int pidfd;  /* polled: readable when the process is gone */
+	int nthreads;
+	struct kbox_fs_state *fs;
+	struct kbox_creds creds;
+	char exe[PATH_MAX]; /* guest path of the running program, for /proc/self/exe */
+	struct kbox_exec_plan *plan;
+	bool dumpable;	     /* what the guest set with PR_SET_DUMPABLE */
+	uint64_t sigsys_act[4]; /* the guest's own struct k_sigaction for SIGSYS */
+	bool sigsys_act_set;
+	struct kbox_process *hash_next;
+};
+
+struct kbox_task {
+	pid_t tid;
+	struct kbox_process *proc;
+	struct kbox_task *hash_next;
+};
+
+/* Global settings of the run, fixed before the first guest starts. */
+struct kbox_kernel_config {
+	bool fake_ids;		 /* -0 / --change-id: emulate the getuid family */
+	uid_t uid;		 /* what the guest sees */
+	gid_t gid;
+	const char *initial_cwd; /* guest path (-w) */
+};
+
+int kbox_kernel_init(const struct kbox_kernel_config *cfg);
+void kbox_kernel_fini(void);
+const struct kbox_kernel_config *kbox_kernel_config(void);
+
+/*
+ * Find or create the task for host thread @tid. A new tid is placed by
+ * reading /proc/<tid>/status: a thread of a known process joins it; a new
+ * process takes the state its parent snapshotted at clone time (or a copy
+ * of its parent's current state). @is_first makes the first guest process.
+ * Returns NULL only when @tid is gone (the caller drops the request).
+ */
+struct kbox_task *kbox_kernel_task_get(pid_t tid);
+struct kbox_process *kbox_kernel_process_find(pid_t tgid);
+void kbox_kernel_set_first(pid_t tgid);
+
+/* A thread is ending (exit) or the whole process is (exit_group, pidfd). */
+void kbox_kernel_thread_exit(struct kbox_task *t);
+void kbox_kernel_process_gone(pid_t tgid);
+/* Exec committed: other threads are gone, the plan is consumed. */
+void kbox_kernel_exec_commit(struct kbox_task *t);
+
+/*
+ * The parent announced a clone with @flags (CLONE_*; fork is SIGCHLD,
+ * vfork is CLONE_VM|CLONE_VFORK): snapshot what the child will inherit.
+ */
+void kbox_kernel_clone_announce(struct kbox_task *parent, uint64_t flags);
+/* unshare(CLONE_FS): the calling process gets its own copy. */
+int kbox_kernel_unshare_fs(struct kbox_task *t);
+
+/* Accessors for handlers. */
+static inline struct kbox_fs_state *kbox_task_fs(struct kbox_task *t)
+{
+	return t->proc->fs;
+}
+
+static inline struct kbox_creds *kbox_task_creds(struct kbox_task *t)
+{
+	return &t->proc->creds;
+}
+
+/* For the supervisor's poll loop: every live process's pidfd. */
+int kbox_kernel_pidfds(int *fds, pid_t *tgids, int max);
+int kbox_kernel_nprocesses(void);
+
+#endif
