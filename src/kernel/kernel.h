@@ -9,7 +9,9 @@
  * Sharing follows Linux: threads (CLONE_THREAD) share the process; CLONE_FS
  * shares struct kbox_fs_state; fork copies. A task that kbox sees for the
  * first time is matched with the clone its parent announced (see
- * kbox_kernel_task_get()).
+ * kbox_kernel_task_get()). Tids are reused: a task is forgotten when it
+ * calls exit, when its process calls exit_group or execs from another
+ * thread, and when its process's pidfd says it is gone.
  *
  * Locking: all of it is touched only from the supervisor thread.
  */
@@ -54,7 +56,6 @@ struct kbox_process {
 	pid_t ppid; /* guest parent's tgid, 0 for the first guest process */
 	int pidfd;  /* polled: readable when the process is gone */
 	int nthreads;
-	struct kbox_fs_state *fs;
 	struct kbox_creds creds;
 	char exe[PATH_MAX]; /* guest path of the running program, for /proc/self/exe */
 	struct kbox_exec_plan *plan;
@@ -67,6 +68,7 @@ struct kbox_process {
 struct kbox_task {
 	pid_t tid;
 	struct kbox_process *proc;
+	struct kbox_fs_state *fs; /* per task as in Linux; shared by CLONE_FS */
 	struct kbox_task *hash_next;
 };
 
@@ -86,12 +88,13 @@ const struct kbox_kernel_config *kbox_kernel_config(void);
  * Find or create the task for host thread @tid. A new tid is placed by
  * reading /proc/<tid>/status: a thread of a known process joins it; a new
  * process takes the state its parent snapshotted at clone time (or a copy
- * of its parent's current state). @is_first makes the first guest process.
+ * of its parent's current state).
  * Returns NULL only when @tid is gone (the caller drops the request).
  */
 struct kbox_task *kbox_kernel_task_get(pid_t tid);
 struct kbox_process *kbox_kernel_process_find(pid_t tgid);
-void kbox_kernel_set_first(pid_t tgid);
+/* The first guest process, created before it runs so its exec plan can be attached. */
+struct kbox_process *kbox_kernel_set_first(pid_t tgid);
 
 /* A thread is ending (exit) or the whole process is (exit_group, pidfd). */
 void kbox_kernel_thread_exit(struct kbox_task *t);
@@ -110,7 +113,7 @@ int kbox_kernel_unshare_fs(struct kbox_task *t);
 /* Accessors for handlers. */
 static inline struct kbox_fs_state *kbox_task_fs(struct kbox_task *t)
 {
-	return t->proc->fs;
+	return t->fs;
 }
 
 static inline struct kbox_creds *kbox_task_creds(struct kbox_task *t)
@@ -118,8 +121,13 @@ static inline struct kbox_creds *kbox_task_creds(struct kbox_task *t)
 	return &t->proc->creds;
 }
 
-/* For the supervisor's poll loop: every live process's pidfd. */
-int kbox_kernel_pidfds(int *fds, pid_t *tgids, int max);
+/*
+ * The supervisor's epoll set: every process's pidfd is added with
+ * data.u64 = KBOX_EPOLL_PIDFD | tgid; when it fires the supervisor calls
+ * kbox_kernel_process_gone().
+ */
+#define KBOX_EPOLL_PIDFD (1ull << 32)
+void kbox_kernel_watch(int epfd);
 int kbox_kernel_nprocesses(void);
 
 #endif

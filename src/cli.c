@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KBOX_VERSION "0.1.0"
+
+enum {
+	OPT_CHANGE_ID = 256,
+	OPT_SYSCALL_MODE,
+	OPT_TRACE,
+	OPT_STATS,
+	OPT_VERSION,
+};
+
+static const char usage[] =
+	"Usage: kbox [OPTIONS] -r ROOT -- PROGRAM [ARG...]\n"
+	"Run PROGRAM inside ROOT, rootless: every path the program uses is resolved\n"
+	"in ROOT, never on the host.\n"
+	"\n"
+	"  -r, --root ROOT           the guest root: a directory\n"
+	"  -S, --system-root ROOT    like -r, plus /proc, /sys, /dev, a private /tmp\n"
+	"                            (removed at exit) and --root-id\n"
+	"  -w, --work-dir DIR        the guest's starting directory (default /)\n"
+	"  -b, --bind HOST:GUEST[:ro]  show host directory HOST at GUEST (repeatable)\n"
+	"  -0, --root-id             the guest sees uid and gid 0\n"
+	"      --change-id UID:GID   the guest sees this uid and gid\n"
+	"      --syscall-mode MODE   auto|seccomp|trap|rewrite (default auto)\n"
+	"      --trace[=FILE]        print every syscall kbox answers (to FILE)\n"
+	"      --stats               at exit, print counts and latency per syscall\n"
+	"  -v, --verbose             say more about what kbox does\n"
+	"  -h, --help                show this help\n"
+	"      --version             show the version\n"
+	"\n"
+	"Exit status: the program's own (128+N if killed by signal N); 125 when kbox\n"
+	"itself fails; 126 when PROGRAM cannot be run; 127 when it is not found.\n";
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kbox: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'kbox --help' for the options.\n");
+	return -1;
+}
+
+static int parse_bind(const char *spec, struct kbox_cli *cli)
+{
+	char *copy, *guest, *mode;
+	struct kbox_bind *b;
+
+	if (cli->nbinds >= KBOX_BINDS_MAX)
+		return bad("too many --bind options (at most 32): '%s'", spec);
+	copy = strdup(spec);
+	guest = copy ? strchr(copy, ':') : NULL;
+	if (!guest || guest == copy || !guest[1])
+		return bad("--bind wants HOST:GUEST[:ro], got '%s'", spec);
+	*guest++ = '\0';
+	mode = strchr(guest, ':');
+	if (mode) {
+		*mode++ = '\0';
+		if (strcmp(mode, "ro") && strcmp(mode, "rw"))
+			return bad("--bind mode must be 'ro' or 'rw': '%s'", spec);
+	}
+	if (guest[0] != '/')
+		return bad("--bind GUEST must be an absolute path: '%s'", spec);
+	b = &cli->binds[cli->nbinds++];
+	b->host = copy;
+	b->guest = guest;
+	b->readonly = mode && !strcmp(mode, "ro");
+	return 0;
+}
+
+static int parse_ids(const char *spec, struct kbox_cli *cli)
+{
+	char *end;
+	unsigned long uid, gid;
+
+	uid = strtoul(spec, &end, 10);
+	if (end == spec || *end != ':')
+		return bad("--change-id wants UID:GID in numbers, got '%s'", spec);
+	gid = strtoul(end + 1, &end, 10);
+	if (*end || uid >= 0xffffffffu || gid >= 0xffffffffu)
+		return bad("--change-id wants UID:GID in numbers, got '%s'", spec);
+	cli->change_id = true;
+	cli->uid = (uid_t)uid;
+	cli->gid = (gid_t)gid;
+	return 0;
+}
+
+static int parse_mode(const char *mode, struct kbox_cli *cli)
+{
+	static const char *const names[] = {"auto", "seccomp", "trap", "rewrite"};
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(mode, names[i])) {
+			cli->tier = (enum kbox_tier_choice)i;
+			return 0;
+		}
+	return bad("--syscall-mode must be auto, seccomp, trap or rewrite, not '%s'", mode);
+}
+
+const char *kbox_tier_name(enum kbox_tier_choice t)
+{
+	static const char *const names[] = {"auto", "seccomp", "trap", "rewrite"};
+
+	return names[t];
+}
+
+static const struct option long_opts[] = {
+	{"root", required_argument, NULL, 'r'},
+	{"system-root", required_argument, NULL, 'S'},
+	{"work-dir", required_argument, NULL, 'w'},
+	{"bind", required_argument, NULL, 'b'},
+	{"root-id", no_argument, NULL, '0'},
+	{"change-id", required_argument, NULL, OPT_CHANGE_ID},
+	{"syscall-mode", required_argument, NULL, OPT_SYSCALL_MODE},
+	{"trace", optional_argument, NULL, OPT_TRACE},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_one(int c, struct kbox_cli *cli, int *done)
+{
+	switch (c) {
+	case 'S':
+		cli->system_root = true;
+		cli->root_id = true;
+		/* fall through */
+	case 'r':
+		cli->root = optarg;
+		return 0;
+	case 'w':
+		cli->work_dir = optarg;
+		return 0;
+	case 'b':
+		return parse_bind(optarg, cli);
+	case '0':
+		cli->root_id = true;
+		return 0;
+	case OPT_CHANGE_ID:
+		return parse_ids(optarg, cli);
+	case OPT_SYSCALL_MODE:
+		return parse_mode(optarg, cli);
+	case OPT_TRACE:
+		cli->trace = true;
+		cli->trace_file = optarg;
+		return 0;
+	case OPT_STATS:
+		cli->stats = true;
+		return 0;
+	case 'v':
+		cli->verbose++;
+		return 0;
+	case 'h':
+		fputs(usage, stdout);
+		*done = 1;
+		return 0;
+	case OPT_VERSION:
+		printf("kbox %s\n", KBOX_VERSION);
+		*done = 1;
+		return 0;
+	default:
+		fprintf(stderr, "Try 'kbox --help' for the options.\n");
+		return -1;
+	}
+}
+
+int kbox_cli_parse(int argc, char **argv, struct kbox_cli *cli)
+{
+	int c, done = 0;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->work_dir = "/";
+	opterr = 1;
+	/* '+': stop at the first non-option, so the guest's own options stay its own. */
+	while ((c = getopt_long(argc, argv, "+r:S:w:b:0vh", long_opts, NULL)) != -1) {
+		if (parse_one(c, cli, &done))
+			return -1;
+		if (done)
+			return 1;
+	}
+	if (!cli->root)
+		return bad("%s", "no guest root given: use -r ROOT (a directory)");
+	if (cli->root_id && cli->change_id)
+		return bad("%s", "-0 and --change-id choose the guest identity twice: use one");
+	if (optind >= argc)
+		return bad("%s", "no program given: kbox -r ROOT -- PROGRAM [ARG...]");
+	cli->argv = argv + optind;
+	return 0;
+}

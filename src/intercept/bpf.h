@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The seccomp filter every guest task runs under, built from syscalls.def.
+ */
+#ifndef KBOX_INTERCEPT_BPF_H
+#define KBOX_INTERCEPT_BPF_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kbox_filter_config {
+	bool notify_ids;	  /* IDENT calls are notified (faked identity) */
+	uint64_t exec_sites[2];	  /* IPs (after the syscall insn) whose exec is notified */
+	int nexec_sites;
+};
+
+#define KBOX_BPF_MAX 4096
+
+/*
+ * Build the filter into @prog (KBOX_BPF_MAX slots). Returns the number of
+ * instructions or -E2BIG.
+ */
+int kbox_bpf_build(const struct kbox_filter_config *cfg, struct sock_filter *prog);
+
+#endif

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Interception tiers: how a guest's syscalls reach kbox. Only the seccomp
+ * user-notify tier exists so far.
+ */
+#ifndef KBOX_INTERCEPT_INTERCEPT_H
+#define KBOX_INTERCEPT_INTERCEPT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct kbox_launch {
+	char *const *argv;	/* guest argv, passed unchanged */
+	char *const *envp;	/* guest environment */
+	const char *host_cwd;	/* host directory the guest's host cwd is set to (the root) */
+	bool notify_ids;	/* identity is faked: notify the getuid family */
+	/*
+	 * Called in kbox after the first guest process exists and before it
+	 * runs, to attach its exec plan. Returns 0 or -errno.
+	 */
+	int (*prepare_first)(pid_t tgid, void *arg);
+	void *prepare_arg;
+};
+
+/* Kernel features found at start, for --stats and the one-line warnings. */
+struct kbox_features {
+	bool wait_killable_recv; /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19) */
+};
+
+/*
+ * Run the guest under the seccomp supervisor until the first guest process
+ * exits; every other guest process is ended then. Returns the wait status
+ * of the first process, or -errno when kbox itself failed (the message is
+ * already printed).
+ */
+int kbox_unotify_run(const struct kbox_launch *launch, struct kbox_features *features);
+
+#endif

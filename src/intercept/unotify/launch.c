@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Starting the guest under seccomp user notification.
+ *
+ *   kbox (supervisor) ── fork ──▶ reaper ── fork ──▶ guest (first process)
+ *
+ * The reaper is a child subreaper: every guest process that loses its
+ * parent lands there, so when the first guest process exits, or kbox dies
+ * (the reaper's parent-death signal), the reaper kills every guest process
+ * that is left and nothing outlives kbox. The guest installs the filter
+ * with a listener, tells the supervisor its pid and the listener's fd
+ * number, and waits; the supervisor takes the listener with pidfd_getfd,
+ * attaches the first exec plan, and lets it go: it then execs the stub
+ * from kbox's first-exec site, which the filter notifies.
+ */
+#include "unotify.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../lib/log.h"
+#include "../../loader/loader.h"
+
+static volatile sig_atomic_t supervisor_died;
+
+static void on_parent_death(int sig)
+{
+	(void)sig;
+	supervisor_died = 1;
+}
+
+static int install_filter(const struct sock_fprog *prog, bool *killable)
+{
+	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	long fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+	*killable = fd >= 0;
+	if (fd < 0 && errno == EINVAL) {
+		flags &= ~(unsigned long)SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+	}
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Signals kbox ignores or blocks must not leak into the guest. */
+static void reset_signals(void)
+{
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static __attribute__((noreturn)) void guest_main(const struct kbox_launch *l,
+						  const struct sock_fprog *prog, int up, int down,
+						  int stub_fd)
+{
+	struct kbox_handshake hs = {.pid = getpid()};
+	char go;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	reset_signals();
+	if (chdir(l->host_cwd))
+		hs.err = -errno;
+	if (!hs.err) {
+		hs.listener = install_filter(prog, &hs.killable);
+		if (hs.listener < 0)
+			hs.err = hs.listener;
+	}
+	if (write(up, &hs, sizeof(hs)) != sizeof(hs) || hs.err)
+		_exit(125);
+	if (read(down, &go, 1) != 1)
+		_exit(125);
+	close(hs.listener);
+	close(up);
+	close(down);
+	kbox_loader_exec_first(stub_fd, l->argv, l->envp);
+	_exit(125);
+}
+
+/* Every pid below @pid, found through /proc/<pid>/task/<tid>/children. */
+static int kill_descendants_of(pid_t pid)
+{
+	char path[64];
+	DIR *tasks;
+	struct dirent *de;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	tasks = opendir(path);
+	if (!tasks)
+		return 0;
+	while ((de = readdir(tasks))) {
+		char cpath[96];
+		FILE *f;
+		int child;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", (int)pid, de->d_name);
+		f = fopen(cpath, "re");
+		if (!f)
+			continue;
+		while (fscanf(f, "%d", &child) == 1) {
+			kill(child, SIGKILL);
+			found += 1 + kill_descendants_of(child);
+		}
+		fclose(f);
+	}
+	closedir(tasks);
+	return found;
+}
+
+static void kill_all_guests(void)
+{
+	for (;;) {
+		kill_descendants_of(getpid());
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			return;
+	}
+}
+
+static __attribute__((noreturn)) void reaper_main(const struct kbox_launch *l,
+						   const struct sock_fprog *prog,
+						   struct kbox_unotify_pipes *p, pid_t supervisor)
+{
+	struct sigaction sa = {.sa_handler = on_parent_death};
+	pid_t guest;
+	int status;
+
+	close(p->up[0]);
+	close(p->down[1]);
+	close(p->status[0]);
+	sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: waitpid must return */
+	prctl(PR_SET_PDEATHSIG, SIGUSR1);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if (getppid() != supervisor)
+		_exit(125);
+	guest = fork();
+	if (guest < 0)
+		_exit(125);
+	if (guest == 0) {
+		close(p->status[1]);
+		guest_main(l, prog, p->up[1], p->down[0], p->stub_fd);
+	}
+	close(p->up[1]);
+	close(p->down[0]);
+	while (!supervisor_died) {
+		pid_t w = waitpid(-1, &status, 0);
+
+		if (w == guest) {
+			if (write(p->status[1], &status, sizeof(status)) != sizeof(status))
+				break;
+			break;
+		}
+		if (w < 0 && errno == ECHILD)
+			break;
+	}
+	kill_all_guests();
+	_exit(0);
+}
+
+int kbox_unotify_spawn(const struct kbox_launch *l, const struct sock_fprog *prog,
+		       struct kbox_unotify_pipes *p, pid_t *reaper)
+{
+	pid_t self = getpid();
+
+	if (pipe2(p->up, O_CLOEXEC) || pipe2(p->down, O_CLOEXEC) || pipe2(p->status, O_CLOEXEC))
+		return -errno;
+	*reaper = fork();
+	if (*reaper < 0)
+		return -errno;
+	if (*reaper == 0)
+		reaper_main(l, prog, p, self);
+	close(p->up[1]);
+	close(p->down[0]);
+	close(p->status[1]);
+	return 0;
+}

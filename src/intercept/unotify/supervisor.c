@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The seccomp user-notify supervisor: one thread answers every notified
+ * syscall of every guest task.
+ *
+ * Lifecycle of one notification (struct seccomp_notif):
+ *   RECV        the guest task sleeps in the kernel (killable only when
+ *               WAIT_KILLABLE_RECV is on, so a signal cannot restart a call
+ *               whose side effects kbox already performed)
+ *   dispatch    handlers read guest memory with process_vm_readv; after
+ *               every read ID_VALID is checked, since the tid may have died
+ *               and been reused
+ *   SEND        value/errno, CONTINUE, or ADDFD|SEND (install an fd and
+ *               answer in one step, so an interrupted guest leaks no fd);
+ *               ENOENT means the guest is gone and is not an error
+ */
+#include "unotify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../dispatch/dispatch.h"
+#include "../../kernel/kernel.h"
+#include "../../lib/log.h"
+#include "../../loader/loader.h"
+#include "../../obs/obs.h"
+#include "../bpf.h"
+
+static int listener = -1;
+
+static ssize_t um_read(struct kbox_request *req, void *dst, uint64_t gaddr, size_t len)
+{
+	struct iovec local = {dst, len}, remote = {(void *)gaddr, len};
+	ssize_t n = process_vm_readv(req->tid, &local, 1, &remote, 1, 0);
+
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EFAULT;
+	/* The tid could have been reused between RECV and the read. */
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id))
+		return -ESRCH;
+	return n;
+}
+
+static ssize_t um_write(struct kbox_request *req, uint64_t gaddr, const void *src, size_t len)
+{
+	struct iovec local = {(void *)src, len}, remote = {(void *)gaddr, len};
+	ssize_t n;
+
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id))
+		return -ESRCH;
+	n = process_vm_writev(req->tid, &local, 1, &remote, 1, 0);
+	return n < 0 ? (errno == ESRCH ? -ESRCH : -EFAULT) : n;
+}
+
+static int um_get_guest_fd(struct kbox_request *req, int gfd)
+{
+	int fd;
+
+	if (!req->task || req->task->proc->pidfd < 0)
+		return -EBADF;
+	fd = (int)syscall(SYS_pidfd_getfd, req->task->proc->pidfd, gfd, 0);
+	if (fd < 0)
+		return errno == EBADF ? -EBADF : -errno;
+	return fd;
+}
+
+static bool um_still_valid(struct kbox_request *req)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0;
+}
+
+static int send_fd(uint64_t id, const struct kbox_result *res)
+{
+	struct seccomp_notif_addfd addfd = {
+		.id = id,
+		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.srcfd = (uint32_t)res->fd,
+		.newfd_flags = res->fd_cloexec ? O_CLOEXEC : 0,
+	};
+	int ret = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+
+	ret = ret < 0 ? -errno : 0;
+	close(res->fd);
+	return ret;
+}
+
+static int um_respond(struct kbox_request *req, const struct kbox_result *res)
+{
+	struct seccomp_notif_resp resp = {.id = req->id};
+
+	switch (res->kind) {
+	case KBOX_RES_FD:
+		return send_fd(req->id, res);
+	case KBOX_RES_CONTINUE:
+		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		break;
+	case KBOX_RES_VALUE:
+		if (res->value < 0)
+			resp.error = (int32_t)res->value;
+		else
+			resp.val = res->value;
+		break;
+	case KBOX_RES_DEFERRED:
+		return 0;
+	}
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp))
+		return -errno;
+	return 0;
+}
+
+static const struct kbox_tier_ops unotify_ops = {
+	.name = "seccomp",
+	.read_mem = um_read,
+	.write_mem = um_write,
+	.get_guest_fd = um_get_guest_fd,
+	.still_valid = um_still_valid,
+	.respond = um_respond,
+};
+
+static void handle_one(struct seccomp_notif *n)
+{
+	struct kbox_request req = {
+		.nr = n->data.nr,
+		.ip = n->data.instruction_pointer,
+		.tid = (pid_t)n->pid,
+		.id = n->id,
+		.tier = &unotify_ops,
+	};
+	char args[768] = "";
+	struct kbox_result res;
+
+	memcpy(req.args, n->data.args, sizeof(req.args));
+	if (kbox_obs_active())
+		req.start_ns = kbox_obs_now_ns();
+	if (kbox_obs_tracing())
+		kbox_obs_decode_args(&req, args, sizeof(args));
+	res = kbox_dispatch(&req);
+	if (um_respond(&req, &res) && res.kind == KBOX_RES_FD)
+		res.fd = -1;
+	if (kbox_obs_active())
+		kbox_obs_record(&req, &res, args);
+}
+
+static void receive(void)
+{
+	struct seccomp_notif n;
+
+	memset(&n, 0, sizeof(n));
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n)) {
+		/* ENOENT: the task died between the wakeup and RECV. */
+		if (errno != ENOENT && errno != EINTR)
+			kbox_debug("NOTIF_RECV: %s", strerror(errno));
+		return;
+	}
+	handle_one(&n);
+}
+
+static int epoll_add(int epfd, int fd, uint64_t data)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = data};
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+enum { EV_LISTENER = 1, EV_STATUS = 2 };
+
+/* Serve until the reaper reports the first guest's status. */
+static int serve(int status_fd, int *status)
+{
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event evs[16];
+
+	if (epfd < 0 || epoll_add(epfd, listener, EV_LISTENER) || epoll_add(epfd, status_fd, EV_STATUS))
+		return -errno;
+	kbox_kernel_watch(epfd);
+	for (;;) {
+		int n = epoll_wait(epfd, evs, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			uint64_t d = evs[i].data.u64;
+
+			if (d == EV_LISTENER && (evs[i].events & EPOLLIN))
+				receive();
+			else if (d == EV_STATUS)
+				goto done;
+			else if (d & KBOX_EPOLL_PIDFD)
+				kbox_kernel_process_gone((pid_t)(uint32_t)d);
+		}
+	}
+done:
+	close(epfd);
+	if (read(status_fd, status, sizeof(*status)) != sizeof(*status))
+		return -ECHILD;
+	return 0;
+}
+
+static int build_filter(const struct kbox_launch *l, struct sock_filter *insns,
+			struct sock_fprog *prog)
+{
+	struct kbox_filter_config fc = {
+		.notify_ids = l->notify_ids,
+		.exec_sites = {kbox_stub_exec_ip(), kbox_loader_first_exec_ip()},
+		.nexec_sites = 2,
+	};
+	int n = kbox_bpf_build(&fc, insns);
+
+	if (n < 0)
+		return n;
+	prog->len = (unsigned short)n;
+	prog->filter = insns;
+	return 0;
+}
+
+static int take_listener(struct kbox_unotify_pipes *p, struct kbox_features *f)
+{
+	struct kbox_handshake hs;
+	int pidfd;
+
+	if (read(p->up[0], &hs, sizeof(hs)) != sizeof(hs))
+		return -ECHILD;
+	if (hs.err) {
+		if (hs.err == -EINVAL || hs.err == -ENOSYS || hs.err == -EACCES)
+			kbox_err("this kernel refused a seccomp filter with a user-notification "
+				 "listener (%s); kbox needs Linux 5.9 or newer built with "
+				 "CONFIG_SECCOMP_FILTER",
+				 strerror(-hs.err));
+		else
+			kbox_err("cannot set up the guest: %s", strerror(-hs.err));
+		return hs.err;
+	}
+	f->wait_killable_recv = hs.killable;
+	if (!hs.killable)
+		kbox_warn("this kernel lacks SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19): "
+			  "a signal that interrupts a call kbox is answering may repeat it");
+	pidfd = (int)syscall(SYS_pidfd_open, hs.pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	listener = (int)syscall(SYS_pidfd_getfd, pidfd, hs.listener, 0);
+	close(pidfd);
+	if (listener < 0) {
+		kbox_err("cannot take the seccomp listener from the guest (pidfd_getfd: %s); "
+			 "kbox needs Linux 5.6 or newer",
+			 strerror(errno));
+		return -errno;
+	}
+	return hs.pid;
+}
+
+int kbox_unotify_run(const struct kbox_launch *l, struct kbox_features *f)
+{
+	static struct sock_filter insns[KBOX_BPF_MAX];
+	struct kbox_unotify_pipes p;
+	struct sock_fprog prog;
+	int status = 0, err;
+	pid_t reaper, guest;
+
+	p.stub_fd = kbox_stub_memfd();
+	if (p.stub_fd < 0)
+		return p.stub_fd;
+	err = build_filter(l, insns, &prog);
+	if (!err)
+		err = kbox_unotify_spawn(l, &prog, &p, &reaper);
+	if (err)
+		return err;
+	guest = take_listener(&p, f);
+	err = guest < 0 ? guest : l->prepare_first(guest, l->prepare_arg);
+	if (!err && write(p.down[1], "g", 1) != 1)
+		err = -errno;
+	close(p.down[1]);
+	close(p.up[0]);
+	if (!err)
+		err = serve(p.status[0], &status);
+	if (listener >= 0)
+		close(listener);
+	close(p.status[0]);
+	/* The reaper ends every guest process that is left, then exits. */
+	if (err)
+		kill(reaper, SIGUSR1);
+	waitpid(reaper, NULL, 0);
+	return err ? err : status;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* The seccomp user-notify tier: internal interface between its files. */
+#ifndef KBOX_INTERCEPT_UNOTIFY_UNOTIFY_H
+#define KBOX_INTERCEPT_UNOTIFY_UNOTIFY_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../intercept.h"
+
+/* What the first guest process tells the supervisor before it may run. */
+struct kbox_handshake {
+	pid_t pid;
+	int listener; /* fd number in the guest, taken with pidfd_getfd */
+	int err;      /* -errno if the guest could not set itself up */
+	bool killable; /* the filter has WAIT_KILLABLE_RECV */
+};
+
+struct kbox_unotify_pipes {
+	int up[2];     /* guest -> supervisor: struct kbox_handshake */
+	int down[2];   /* supervisor -> guest: one byte, "go" */
+	int status[2]; /* reaper -> supervisor: the first guest's wait status */
+	int stub_fd;
+};
+
+/* Fork the reaper, which forks the guest. Returns 0 or -errno. */
+int kbox_unotify_spawn(const struct kbox_launch *l, const struct sock_fprog *prog,
+		       struct kbox_unotify_pipes *p, pid_t *reaper);
+
+#endif

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/* argv -> config -> pick tier -> run; nothing else. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dispatch/exec.h"
+#include "intercept/intercept.h"
+#include "kernel/kernel.h"
+#include "lib/log.h"
+#include "obs/obs.h"
+#include "vfs/vfs.h"
+
+extern char **environ;
+
+struct first_exec {
+	struct kbox_lookup_ctx ctx;
+	char path[PATH_MAX];
+};
+
+static char private_tmp[PATH_MAX];
+
+/* An ext2/3/4 superblock has its magic 0xEF53 at byte 1080. */
+static bool looks_like_ext_image(const char *path)
+{
+	unsigned char magic[2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = pread(fd, magic, 2, 1080) == 2 && magic[0] == 0x53 && magic[1] == 0xef;
+	close(fd);
+	return yes;
+}
+
+static int check_root(const char *root)
+{
+	struct stat st;
+
+	if (stat(root, &st)) {
+		kbox_err("guest root '%s': %s; give an existing directory with -r", root,
+			 strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode))
+		return 0;
+	if (S_ISREG(st.st_mode) && looks_like_ext_image(root))
+		kbox_err("guest root '%s' is an ext2/3/4 image; image roots are not supported "
+			 "yet: extract it to a directory and use -r DIR",
+			 root);
+	else
+		kbox_err("guest root '%s' is neither a directory nor an ext4 image", root);
+	return -1;
+}
+
+static int mount_one(const char *guest, const char *host, bool ro)
+{
+	int err = kbox_vfs_mount(guest, host, ro);
+
+	if (err)
+		kbox_err("cannot show host '%s' at guest '%s': %s", host, guest, strerror(-err));
+	return err;
+}
+
+/* -S: the recommended view of the host's /dev, /proc, /sys and a private /tmp. */
+static int mount_system_view(void)
+{
+	const char *base = getenv("TMPDIR") ?: "/tmp";
+
+	snprintf(private_tmp, sizeof(private_tmp), "%s/kbox-tmp-XXXXXX", base);
+	if (!mkdtemp(private_tmp)) {
+		kbox_err("cannot make a private /tmp under %s: %s; set TMPDIR", base,
+			 strerror(errno));
+		private_tmp[0] = '\0';
+		return -1;
+	}
+	chmod(private_tmp, 01777);
+	if (mount_one("/dev", "/dev", false) || mount_one("/proc", "/proc", false) ||
+	    mount_one("/sys", "/sys", true) || mount_one("/tmp", private_tmp, false))
+		return -1;
+	return 0;
+}
+
+static int setup_mounts(const struct kbox_cli *cli)
+{
+	if (check_root(cli->root) || mount_one("/", cli->root, false))
+		return -1;
+	if (cli->system_root && mount_system_view())
+		return -1;
+	for (int i = 0; i < cli->nbinds; i++)
+		if (mount_one(cli->binds[i].guest, cli->binds[i].host, cli->binds[i].readonly))
+			return -1;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* The private /tmp of -S goes with the run, whatever the guest left there. */
+static void remove_tree(const char *path)
+{
+	if (path[0])
+		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int prepare_first(pid_t tgid, void *arg)
+{
+	struct first_exec *fe = arg;
+	struct kbox_process *p = kbox_kernel_set_first(tgid);
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	err = kbox_exec_prepare(p, &fe->ctx, -1, fe->path, 0);
+	if (err)
+		kbox_err("cannot run '%s' in the guest: %s", fe->path, strerror(-err));
+	return err;
+}
+
+static int find_program(const struct kbox_cli *cli, struct first_exec *fe, char *cwd)
+{
+	int err;
+
+	fe->ctx.root = "/";
+	fe->ctx.base = "/";
+	err = kbox_vfs_realpath(&fe->ctx, cli->work_dir, KBOX_LOOKUP_FOLLOW | KBOX_LOOKUP_DIRECTORY,
+				cwd, PATH_MAX);
+	if (err) {
+		kbox_err("work directory '%s' is not a directory in the guest root: %s",
+			 cli->work_dir, strerror(-err));
+		return KBOX_EXIT_FAILURE;
+	}
+	fe->ctx.base = cwd;
+	err = kbox_exec_find_program(&fe->ctx, cli->argv[0], fe->path, sizeof(fe->path));
+	if (err == -ENOENT || err == -ENOTDIR) {
+		kbox_err("'%s': no such program in the guest root", cli->argv[0]);
+		return KBOX_EXIT_NOT_FOUND;
+	}
+	if (err) {
+		kbox_err("'%s' cannot be run: %s", cli->argv[0], strerror(-err));
+		return KBOX_EXIT_CANNOT_RUN;
+	}
+	return 0;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return KBOX_EXIT_FAILURE;
+}
+
+/* An interactive guest shell takes the terminal; give it back to kbox's job. */
+static void reclaim_terminal(void)
+{
+	sigset_t block, old;
+
+	if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) == getpgrp())
+		return;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	tcsetpgrp(STDIN_FILENO, getpgrp());
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static int run(const struct kbox_cli *cli)
+{
+	static struct first_exec fe;
+	static char cwd[PATH_MAX];
+	struct kbox_kernel_config kc = {0};
+	struct kbox_features features = {0};
+	struct kbox_launch launch = {
+		.argv = cli->argv,
+		.envp = environ,
+		.host_cwd = cli->root,
+		.notify_ids = cli->root_id || cli->change_id,
+		.prepare_first = prepare_first,
+		.prepare_arg = &fe,
+	};
+	int rc, status;
+
+	rc = find_program(cli, &fe, cwd);
+	if (rc)
+		return rc;
+	kc.fake_ids = launch.notify_ids;
+	kc.uid = cli->change_id ? cli->uid : 0;
+	kc.gid = cli->change_id ? cli->gid : 0;
+	kc.initial_cwd = cwd;
+	kbox_kernel_init(&kc);
+	/* Ctrl-C and Ctrl-\ are for the guest; kbox stays to report its status. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	umask(0);
+	status = kbox_unotify_run(&launch, &features);
+	reclaim_terminal();
+	kbox_obs_report("seccomp", features.wait_killable_recv
+					   ? "seccomp user-notify, wait-killable"
+					   : "seccomp user-notify (calls may repeat on signals)");
+	if (status < 0)
+		return KBOX_EXIT_FAILURE;
+	return exit_code(status);
+}
+
+static int check_tier(const struct kbox_cli *cli)
+{
+	if (cli->tier == KBOX_TIER_TRAP || cli->tier == KBOX_TIER_REWRITE) {
+		kbox_err("--syscall-mode %s is not available in this version; use seccomp or auto",
+			 kbox_tier_name(cli->tier));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kbox_cli cli;
+	struct kbox_obs_config oc;
+	int rc;
+
+	rc = kbox_cli_parse(argc, argv, &cli);
+	if (rc)
+		return rc > 0 ? 0 : KBOX_EXIT_FAILURE;
+	if (cli.verbose)
+		kbox_log_set_level(cli.verbose > 1 ? KBOX_LOG_DEBUG : KBOX_LOG_INFO);
+	if (check_tier(&cli) || setup_mounts(&cli)) {
+		remove_tree(private_tmp);
+		return KBOX_EXIT_FAILURE;
+	}
+	oc = (struct kbox_obs_config){.trace = cli.trace, .trace_file = cli.trace_file,
+				      .stats = cli.stats};
+	if (kbox_obs_init(&oc)) {
+		kbox_err("cannot open trace file '%s': %s", cli.trace_file, strerror(errno));
+		return KBOX_EXIT_FAILURE;
+	}
+	rc = run(&cli);
+	kbox_obs_fini();
+	kbox_kernel_fini();
+	kbox_vfs_fini();
+	remove_tree(private_tmp);
+	return rc;
+}
