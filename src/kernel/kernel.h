@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../loader/stub_proto.h"
+
 #define KBOX_NGROUPS_MAX 64
 
 /* Shared by CLONE_FS: cwd, root and umask. */
@@ -48,7 +50,7 @@ struct kbox_exec_plan {
 	uint32_t flags;
 	uint32_t nprefix;
 	uint32_t strings_len;
-	char strings[4096]; /* execfn then prefix argv, see struct kbox_stub_plan */
+	char strings[KBOX_STUB_PLAN_MAX - 16]; /* execfn then prefix argv, see struct kbox_stub_plan */
 };
 
 struct kbox_process {

@@ -107,7 +107,7 @@ static int kill_descendants_of(pid_t pid)
 	if (!tasks)
 		return 0;
 	while ((de = readdir(tasks))) {
-		char cpath[96];
+		char cpath[64 + sizeof(de->d_name)];
 		FILE *f;
 		int child;
 
