@@ -141,13 +141,15 @@ static int find_program(const struct kbox_cli *cli, struct first_exec *fe, char 
 	fe->ctx.base = "/";
 	err = kbox_vfs_realpath(&fe->ctx, cli->work_dir, KBOX_LOOKUP_FOLLOW | KBOX_LOOKUP_DIRECTORY,
 				cwd, PATH_MAX);
-	if (err) {
+	if (err < 0) {
 		kbox_err("work directory '%s' is not a directory in the guest root: %s",
 			 cli->work_dir, strerror(-err));
 		return KBOX_EXIT_FAILURE;
 	}
 	fe->ctx.base = cwd;
 	err = kbox_exec_find_program(&fe->ctx, cli->argv[0], fe->path, sizeof(fe->path));
+	if (err >= 0)
+		return 0;
 	if (err == -ENOENT || err == -ENOTDIR) {
 		kbox_err("'%s': no such program in the guest root", cli->argv[0]);
 		return KBOX_EXIT_NOT_FOUND;
