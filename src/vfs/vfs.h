@@ -25,7 +25,7 @@ struct kbox_mount {
 	char host[PATH_MAX];  /* canonical host path of the source directory */
 	int fd;		      /* O_PATH|O_DIRECTORY fd of the source */
 	bool readonly;
-	dev_t dev;	      /* st_dev and st_ino of the source, to map host fds back */
+	dev_t dev; /* st_dev and st_ino of the source, to map host fds back */
 	ino_t ino;
 };
 
@@ -48,17 +48,36 @@ int kbox_path_normalize(const char *path, char *out, size_t size);
 
 /* Result of resolving a path up to its last component. */
 struct kbox_nameidata {
-	int dirfd;			     /* kbox-owned O_PATH fd of the parent directory */
-	const struct kbox_mount *mnt;	     /* mount the parent lies in */
-	char name[NAME_MAX + 1];	     /* last component; "." when the path is a mount root or "/" */
-	char parent_guest[PATH_MAX];	     /* canonical guest path of the parent */
-	bool trailing_slash;		     /* the path ended in "/" (must be a directory) */
+	int dirfd;		      /* kbox-owned O_PATH fd of the parent directory */
+	const struct kbox_mount *mnt; /* mount the parent lies in */
+	char name[NAME_MAX + 1];      /* last component; "." when the path is a mount root or "/" */
+	char parent_guest[PATH_MAX];  /* canonical guest path of the parent */
+	bool trailing_slash;	      /* the path ended in "/" (must be a directory) */
+	/* Added by the walker (kbox extensions): */
+	bool dirfd_borrowed; /* dirfd is a mount's own fd: release does not close it */
+	int last;	     /* KBOX_LAST_*: what kind of component @name is */
+	int st_err;	     /* STAT/FOLLOW: 0 if st holds lstat(name), else -errno; 1: not asked */
+	struct stat st;
+};
+
+/* Linux's LAST_NORM / LAST_DOT / LAST_DOTDOT / LAST_ROOT, for the errors they pick. */
+enum {
+	KBOX_LAST_NORM,
+	KBOX_LAST_DOT,	  /* "." : name is "." */
+	KBOX_LAST_DOTDOT, /* ".." : resolved, name is "." */
+	KBOX_LAST_ROOT,	  /* a mount root or the guest root: name is "." */
 };
 
 enum {
 	KBOX_LOOKUP_FOLLOW = 1u << 0,	 /* follow a symlink in the last component */
 	KBOX_LOOKUP_DIRECTORY = 1u << 1, /* last component must be a directory */
 	KBOX_LOOKUP_EMPTY = 1u << 2,	 /* an empty path means @base itself (AT_EMPTY_PATH) */
+	/* kbox extensions: */
+	KBOX_LOOKUP_STAT = 1u << 3,   /* fill nd->st/st_err with lstat of the last (FOLLOW does) */
+	KBOX_LOOKUP_PARENT = 1u << 4, /* create/remove/rename: a trailing "/" does not follow */
+	KBOX_LOOKUP_NO_SYMLINKS = 1u << 5, /* openat2 RESOLVE_NO_SYMLINKS: any symlink -> ELOOP */
+	KBOX_LOOKUP_BENEATH = 1u << 6,	   /* RESOLVE_BENEATH: never above @base, else EXDEV */
+	KBOX_LOOKUP_NO_XDEV = 1u << 7,	   /* RESOLVE_NO_XDEV: crossing a mount -> EXDEV */
 };
 
 /*
@@ -74,6 +93,9 @@ struct kbox_lookup_ctx {
  * Resolve all but the last component of @path. With KBOX_LOOKUP_FOLLOW a
  * trailing symlink is followed too and nd names its target. Caller closes
  * nd->dirfd with kbox_nameidata_release().
+ * Unless KBOX_LOOKUP_PARENT, a trailing "/" follows the last symlink and the
+ * result must be a directory (ENOTDIR), as Linux's lookup_last() does.
+ * Thread-safe (the mount table is read-only once guests run).
  */
 int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
 			   struct kbox_nameidata *nd);
@@ -85,9 +107,13 @@ void kbox_nameidata_release(struct kbox_nameidata *nd);
  * applied by the caller). Returns a kbox-owned host fd. Opening a FIFO
  * without O_NONBLOCK may block: the caller runs it off the supervisor
  * thread when *would_block is set and the call returned -EAGAIN.
+ * @would_block NULL means the caller accepts blocking (it is that thread).
  */
 int kbox_vfs_open(const struct kbox_lookup_ctx *ctx, const char *path, int oflags, mode_t mode,
 		  bool *would_block);
+/* kbox_vfs_open() with extra KBOX_LOOKUP_* flags (openat2's RESOLVE_*). */
+int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int oflags,
+			mode_t mode, unsigned lookup, bool *would_block);
 
 /* stat/lstat; @flags are KBOX_LOOKUP_*. */
 int kbox_vfs_stat(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
@@ -106,5 +132,72 @@ int kbox_vfs_realpath(const struct kbox_lookup_ctx *ctx, const char *path, unsig
 
 /* EROFS if the mount of @nd is read-only. */
 int kbox_vfs_check_writable(const struct kbox_nameidata *nd);
+
+/*
+ * Path operations (kbox extensions), one per syscall family. @flags are
+ * KBOX_LOOKUP_* (FOLLOW for the calls that follow a trailing symlink).
+ * Each resolves @path, checks read-only mounts and calls the backend.
+ */
+struct statx;
+struct statfs;
+struct timespec;
+
+int kbox_vfs_statx(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		   int sync_flags, unsigned mask, struct statx *stx);
+int kbox_vfs_access(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags, int mode,
+		    bool eaccess);
+int kbox_vfs_readlink(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		      char *buf, size_t size);
+int kbox_vfs_statfs(const struct kbox_lookup_ctx *ctx, const char *path, struct statfs *sfs);
+/* O_PATH fd of the object (kbox-owned), for calls that take an fd (inotify, handles). */
+int kbox_vfs_open_path(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags);
+
+int kbox_vfs_mkdir(const struct kbox_lookup_ctx *ctx, const char *path, mode_t mode);
+int kbox_vfs_mknod(const struct kbox_lookup_ctx *ctx, const char *path, mode_t mode, dev_t dev);
+int kbox_vfs_rmdir(const struct kbox_lookup_ctx *ctx, const char *path);
+int kbox_vfs_unlink(const struct kbox_lookup_ctx *ctx, const char *path);
+int kbox_vfs_symlink(const char *target, const struct kbox_lookup_ctx *ctx, const char *path);
+/* @flags: RENAME_NOREPLACE / RENAME_EXCHANGE / RENAME_WHITEOUT. EXDEV across mounts. */
+int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
+		    const struct kbox_lookup_ctx *nctx, const char *npath, unsigned flags);
+/* @oflags: KBOX_LOOKUP_FOLLOW for AT_SYMLINK_FOLLOW. */
+int kbox_vfs_link(const struct kbox_lookup_ctx *octx, const char *opath, unsigned oflags,
+		  const struct kbox_lookup_ctx *nctx, const char *npath);
+/* Link a kbox-owned fd (linkat AT_EMPTY_PATH) at @npath. */
+int kbox_vfs_link_fd(int fd, const struct kbox_lookup_ctx *nctx, const char *npath);
+
+int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		   mode_t mode);
+int kbox_vfs_chown(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags, uid_t uid,
+		   gid_t gid);
+int kbox_vfs_utimens(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		     const struct timespec ts[2]);
+int kbox_vfs_truncate(const struct kbox_lookup_ctx *ctx, const char *path, off_t len);
+
+enum kbox_xattr_op {
+	KBOX_XATTR_GET,
+	KBOX_XATTR_SET,
+	KBOX_XATTR_LIST,
+	KBOX_XATTR_REMOVE,
+};
+/* One entry point for the four xattr calls; returns a size for GET and LIST. */
+int kbox_vfs_xattr(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		   enum kbox_xattr_op op, const char *xname, void *val, size_t size, int xflags);
+
+/*
+ * AF_UNIX socket paths: bind (creating the socket file with @umask) or
+ * connect @sockfd (kbox-owned copy of the guest's socket) to @path.
+ */
+int kbox_vfs_unix_bind(const struct kbox_lookup_ctx *ctx, const char *path, int sockfd,
+		       mode_t umask);
+int kbox_vfs_unix_connect(const struct kbox_lookup_ctx *ctx, const char *path, int sockfd);
+/*
+ * Host sun_path for connecting to (or sending to) the guest socket @path:
+ * "/proc/self/fd/M", M being the returned O_PATH fd of the socket inode,
+ * which the caller closes after use. The magic link names that inode, so
+ * the host follows nothing the guest controls.
+ */
+int kbox_vfs_unix_addr(const struct kbox_lookup_ctx *ctx, const char *path, char *sun_path,
+		       size_t size);
 
 #endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared by the path-syscall handlers (fs_*.c, net.c): reading guest paths,
+ * building the lookup context of a dirfd, and finishing a request on a
+ * short-lived thread when answering it could block the supervisor.
+ */
+#ifndef KBOX_DISPATCH_FS_PRIV_H
+#define KBOX_DISPATCH_FS_PRIV_H
+
+#include <limits.h>
+#include <stdbool.h>
+
+#include "../kernel/kernel.h"
+#include "../vfs/vfs.h"
+#include "dispatch.h"
+
+/* A guest path and the context it resolves in. */
+struct fs_path {
+	char path[PATH_MAX];
+	char base[PATH_MAX]; /* guest path of the dirfd, when there is one */
+	struct kbox_lookup_ctx ctx;
+};
+
+/* Backend answers: value or -errno. */
+static inline struct kbox_result fs_ret(long r)
+{
+	return kbox_res_value(r, KBOX_DISP_BACKEND);
+}
+
+/* Read the path at @addr (EFAULT, ENAMETOOLONG) into p->path. */
+int fs_read_path(struct kbox_request *req, uint64_t addr, struct fs_path *p);
+/*
+ * Set p->ctx for p->path relative to guest @dirfd (AT_FDCWD: the cwd).
+ * An absolute path ignores @dirfd as Linux does; a relative one needs a
+ * directory fd (EBADF, ENOTDIR).
+ */
+int fs_ctx_at(struct kbox_request *req, int dirfd, struct fs_path *p);
+/* As fs_ctx_at(), but with @always even an absolute path takes @dirfd's base (IN_ROOT). */
+int fs_ctx_dirfd(struct kbox_request *req, int dirfd, struct fs_path *p, bool always);
+/* fs_read_path() then fs_ctx_at(). */
+int fs_path_at(struct kbox_request *req, int dirfd, uint64_t addr, struct fs_path *p);
+/* True when @addr is NULL or names "" (read into p->path): an fd-only call. */
+bool fs_path_empty(struct kbox_request *req, uint64_t addr, struct fs_path *p, int *err);
+
+/*
+ * A request finished off the supervisor thread. Embed as the first member;
+ * run() computes the answer, then the job is answered through the tier and
+ * free()d. The request is copied: the handler's one may not outlive it.
+ */
+struct fs_job {
+	struct kbox_request req;
+	struct kbox_result (*run)(struct fs_job *job);
+};
+
+/* Starts @job (malloc'ed, owned from here on) and returns the deferred result. */
+struct kbox_result fs_defer(struct kbox_request *req, struct fs_job *job);
+
+#endif

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AF_UNIX path addresses: bind, connect, sendto, sendmsg. A socket path is
+ * a guest path, so kbox resolves it and acts on a copy of the guest's
+ * socket (same open file). Abstract and unnamed AF_UNIX addresses and every
+ * other family go to the host untouched.
+ *
+ * Sending never blocks the supervisor: the first attempt is MSG_DONTWAIT;
+ * if that would block a blocking guest socket, the send is finished on a
+ * short-lived thread. connect on a full listen backlog can still block
+ * (known gap).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fs_priv.h"
+
+#define SEND_MAX    (8u << 20) /* more than any AF_UNIX send the host would take at once */
+#define CONTROL_MAX 65536
+#ifndef SCM_MAX_FD
+#define SCM_MAX_FD 253
+#endif
+
+/*
+ * 1 and p->path set for an AF_UNIX path address, 0 for anything the host
+ * should see as is, or -errno (move_addr_to_kernel(): EINVAL, EFAULT).
+ */
+static int unix_path(struct kbox_request *req, uint64_t addr, int64_t len, struct fs_path *p)
+{
+	struct sockaddr_un sun;
+	size_t n, plen;
+	int r;
+
+	if (len < 0 || len > (int64_t)sizeof(struct sockaddr_storage))
+		return -EINVAL;
+	if (len <= (int64_t)offsetof(struct sockaddr_un, sun_path))
+		return 0;
+	n = (size_t)len < sizeof(sun) ? (size_t)len : sizeof(sun);
+	r = kbox_read_guest(req, addr, &sun, n);
+	if (r < 0)
+		return r;
+	if (sun.sun_family != AF_UNIX || sun.sun_path[0] == '\0')
+		return 0;
+	if ((size_t)len > sizeof(sun))
+		return -EINVAL;
+	plen = strnlen(sun.sun_path, n - offsetof(struct sockaddr_un, sun_path));
+	memcpy(p->path, sun.sun_path, plen);
+	p->path[plen] = '\0';
+	return 1;
+}
+
+static struct kbox_result bind_or_connect(struct kbox_request *req, bool bind)
+{
+	struct fs_path p;
+	int r = unix_path(req, req->args[1], (int)req->args[2], &p), kfd;
+
+	if (r <= 0)
+		return r == 0 ? kbox_res_continue() : fs_ret(r);
+	kfd = req->tier->get_guest_fd(req, (int)req->args[0]);
+	if (kfd < 0)
+		return fs_ret(-EBADF);
+	r = fs_ctx_at(req, AT_FDCWD, &p);
+	if (r == 0 && bind)
+		r = kbox_vfs_unix_bind(&p.ctx, p.path, kfd, kbox_task_fs(req->task)->umask);
+	else if (r == 0)
+		r = kbox_vfs_unix_connect(&p.ctx, p.path, kfd);
+	close(kfd);
+	return fs_ret(r);
+}
+
+struct kbox_result sys_bind(struct kbox_request *req)
+{
+	return bind_or_connect(req, true);
+}
+
+struct kbox_result sys_connect(struct kbox_request *req)
+{
+	return bind_or_connect(req, false);
+}
+
+/* Everything one send needs, owned here so it can move to a thread. */
+struct send_job {
+	struct fs_job job;
+	int sockfd;
+	int addrfd;
+	int flags;
+	struct msghdr m;
+	struct iovec iov;
+	struct sockaddr_un sun;
+	void *data;
+	void *control;
+	int nfds;
+	int fds[SCM_MAX_FD];
+};
+
+static void send_free(struct send_job *s)
+{
+	int i;
+
+	for (i = 0; i < s->nfds; i++)
+		close(s->fds[i]);
+	if (s->addrfd >= 0)
+		close(s->addrfd);
+	if (s->sockfd >= 0)
+		close(s->sockfd);
+	free(s->data);
+	free(s->control);
+}
+
+static struct kbox_result send_run(struct fs_job *job)
+{
+	struct send_job *s = (struct send_job *)job;
+	ssize_t n = sendmsg(s->sockfd, &s->m, s->flags);
+	struct kbox_result res = fs_ret(n < 0 ? -errno : n);
+
+	send_free(s);
+	return res;
+}
+
+/* Try without blocking; a blocking guest socket that would block goes to a thread. */
+static struct kbox_result send_start(struct kbox_request *req, struct send_job *s)
+{
+	ssize_t n = sendmsg(s->sockfd, &s->m, s->flags | MSG_DONTWAIT);
+	int fl;
+
+	if (n < 0 && errno == EAGAIN && !(s->flags & MSG_DONTWAIT)) {
+		fl = fcntl(s->sockfd, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK))
+			return fs_defer(req, &s->job);
+	}
+	n = n < 0 ? -errno : n;
+	send_free(s);
+	free(s);
+	return fs_ret(n);
+}
+
+/* Resolve @p to the host address and take a copy of the guest socket. */
+static int send_prepare(struct kbox_request *req, int gfd, struct fs_path *p, struct send_job *s)
+{
+	int r = fs_ctx_at(req, AT_FDCWD, p);
+
+	s->sockfd = s->addrfd = -1;
+	if (r < 0)
+		return r;
+	s->sockfd = req->tier->get_guest_fd(req, gfd);
+	if (s->sockfd < 0)
+		return -EBADF;
+	s->sun.sun_family = AF_UNIX;
+	s->addrfd = kbox_vfs_unix_addr(&p->ctx, p->path, s->sun.sun_path, sizeof(s->sun.sun_path));
+	if (s->addrfd < 0)
+		return s->addrfd;
+	s->m.msg_name = &s->sun;
+	s->m.msg_namelen = sizeof(s->sun);
+	return 0;
+}
+
+static struct send_job *send_alloc(void)
+{
+	struct send_job *s = calloc(1, sizeof(*s));
+
+	if (s) {
+		s->job.run = send_run;
+		s->sockfd = s->addrfd = -1;
+	}
+	return s;
+}
+
+static struct kbox_result send_fail(struct send_job *s, int r)
+{
+	send_free(s);
+	free(s);
+	return fs_ret(r);
+}
+
+struct kbox_result sys_sendto(struct kbox_request *req)
+{
+	size_t len = req->args[2];
+	struct send_job *s;
+	struct fs_path p;
+	int r;
+
+	if (!req->args[4])
+		return kbox_res_continue();
+	r = unix_path(req, req->args[4], (int)req->args[5], &p);
+	if (r <= 0)
+		return r == 0 ? kbox_res_continue() : fs_ret(r);
+	if (len > SEND_MAX)
+		return fs_ret(-EMSGSIZE);
+	s = send_alloc();
+	if (!s)
+		return fs_ret(-ENOMEM);
+	s->data = malloc(len ? len : 1);
+	r = s->data ? 0 : -ENOMEM;
+	if (r == 0 && len)
+		r = kbox_read_guest(req, req->args[1], s->data, len);
+	if (r == 0)
+		r = send_prepare(req, (int)req->args[0], &p, s);
+	if (r < 0)
+		return send_fail(s, r);
+	s->iov = (struct iovec){.iov_base = s->data, .iov_len = len};
+	s->m.msg_iov = &s->iov;
+	s->m.msg_iovlen = 1;
+	s->flags = (int)req->args[3];
+	return send_start(req, s);
+}
+
+/* Gather the guest's iovecs into one kbox buffer. */
+static int read_iov(struct kbox_request *req, const struct msghdr *gm, struct send_job *s)
+{
+	struct iovec *iov;
+	size_t i, total = 0, off = 0;
+	int r;
+
+	if (gm->msg_iovlen > IOV_MAX)
+		return -EMSGSIZE;
+	iov = calloc(gm->msg_iovlen ? gm->msg_iovlen : 1, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	r = gm->msg_iovlen ? kbox_read_guest(req, (uintptr_t)gm->msg_iov, iov,
+					     gm->msg_iovlen * sizeof(*iov))
+			   : 0;
+	for (i = 0; r == 0 && i < gm->msg_iovlen; i++)
+		total += iov[i].iov_len;
+	if (r == 0 && total > SEND_MAX)
+		r = -EMSGSIZE;
+	if (r == 0 && !(s->data = malloc(total ? total : 1)))
+		r = -ENOMEM;
+	for (i = 0; r == 0 && i < gm->msg_iovlen; off += iov[i++].iov_len)
+		if (iov[i].iov_len)
+			r = kbox_read_guest(req, (uintptr_t)iov[i].iov_base, (char *)s->data + off,
+					    iov[i].iov_len);
+	free(iov);
+	s->iov = (struct iovec){.iov_base = s->data, .iov_len = total};
+	s->m.msg_iov = &s->iov;
+	s->m.msg_iovlen = 1;
+	return r;
+}
+
+/* SCM_RIGHTS carry guest fd numbers: replace each with a kbox copy of that fd. */
+static int read_control(struct kbox_request *req, const struct msghdr *gm, struct send_job *s)
+{
+	struct cmsghdr *c;
+	size_t i, n;
+	int *fds;
+	int r;
+
+	if (!gm->msg_controllen)
+		return 0;
+	if (gm->msg_controllen > CONTROL_MAX)
+		return -ENOBUFS;
+	s->control = malloc(gm->msg_controllen);
+	if (!s->control)
+		return -ENOMEM;
+	r = kbox_read_guest(req, (uintptr_t)gm->msg_control, s->control, gm->msg_controllen);
+	s->m.msg_control = s->control;
+	s->m.msg_controllen = gm->msg_controllen;
+	for (c = CMSG_FIRSTHDR(&s->m); r == 0 && c; c = CMSG_NXTHDR(&s->m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		fds = (int *)CMSG_DATA(c);
+		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; r == 0 && i < n; i++) {
+			if (s->nfds == SCM_MAX_FD)
+				return -EINVAL;
+			fds[i] = req->tier->get_guest_fd(req, fds[i]);
+			if (fds[i] < 0)
+				return -EBADF;
+			s->fds[s->nfds++] = fds[i];
+		}
+	}
+	return r;
+}
+
+struct kbox_result sys_sendmsg(struct kbox_request *req)
+{
+	struct msghdr gm;
+	struct send_job *s;
+	struct fs_path p;
+	int r = kbox_read_guest(req, req->args[1], &gm, sizeof(gm));
+
+	if (r == 0 && !gm.msg_name)
+		return kbox_res_continue();
+	if (r == 0)
+		r = unix_path(req, (uintptr_t)gm.msg_name, gm.msg_namelen, &p);
+	if (r <= 0)
+		return r == 0 ? kbox_res_continue() : fs_ret(r);
+	s = send_alloc();
+	if (!s)
+		return fs_ret(-ENOMEM);
+	r = read_iov(req, &gm, s);
+	if (r == 0)
+		r = read_control(req, &gm, s);
+	if (r == 0)
+		r = send_prepare(req, (int)req->args[0], &p, s);
+	if (r < 0)
+		return send_fail(s, r);
+	s->flags = (int)req->args[2];
+	return send_start(req, s);
+}

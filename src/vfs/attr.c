@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Attribute changes by guest path: chmod, chown, utimens, truncate and
+ * extended attributes. Linux reports a missing file before a read-only
+ * mount, so the last component is always looked at first.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "../fs/hostdir/hostdir.h"
+#include "internal.h"
+
+/* Resolve for an attribute change: the object must exist, its mount be writable. */
+static int attr_lookup(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		       bool write, struct kbox_nameidata *nd)
+{
+	int r = kbox_vfs_lookup_parent(ctx, path, flags | KBOX_LOOKUP_STAT, nd);
+
+	if (r < 0)
+		return r;
+	r = nd->st_err;
+	if (r == 0 && write)
+		r = kbox_vfs_check_writable(nd);
+	if (r < 0)
+		kbox_nameidata_release(nd);
+	return r;
+}
+
+int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags, mode_t mode)
+{
+	struct kbox_nameidata nd;
+	int r = attr_lookup(ctx, path, flags, true, &nd);
+
+	if (r < 0)
+		return r;
+	r = kbox_hostdir_chmod(nd.dirfd, nd.name, mode);
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_chown(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags, uid_t uid,
+		   gid_t gid)
+{
+	struct kbox_nameidata nd;
+	int r = attr_lookup(ctx, path, flags, true, &nd);
+
+	if (r < 0)
+		return r;
+	r = kbox_hostdir_chown(nd.dirfd, nd.name, uid, gid);
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_utimens(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		     const struct timespec ts[2])
+{
+	struct kbox_nameidata nd;
+	int r = attr_lookup(ctx, path, flags, true, &nd);
+
+	if (r < 0)
+		return r;
+	r = kbox_hostdir_utimens(nd.dirfd, nd.name, ts);
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_truncate(const struct kbox_lookup_ctx *ctx, const char *path, off_t len)
+{
+	struct kbox_nameidata nd;
+	int r = attr_lookup(ctx, path, KBOX_LOOKUP_FOLLOW, false, &nd);
+
+	if (r < 0)
+		return r;
+	if (S_ISDIR(nd.st.st_mode))
+		r = -EISDIR;
+	else if (!S_ISREG(nd.st.st_mode))
+		r = -EINVAL;
+	else
+		r = kbox_vfs_check_writable(&nd);
+	if (r == 0)
+		r = kbox_hostdir_truncate(nd.dirfd, nd.name, len);
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_xattr(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		   enum kbox_xattr_op op, const char *xname, void *val, size_t size, int xflags)
+{
+	struct kbox_nameidata nd;
+	bool write = op == KBOX_XATTR_SET || op == KBOX_XATTR_REMOVE;
+	int r = attr_lookup(ctx, path, flags, write, &nd);
+
+	if (r < 0)
+		return r;
+	switch (op) {
+	case KBOX_XATTR_GET:
+		r = kbox_hostdir_getxattr(nd.dirfd, nd.name, xname, val, size);
+		break;
+	case KBOX_XATTR_SET:
+		r = kbox_hostdir_setxattr(nd.dirfd, nd.name, xname, val, size, xflags);
+		break;
+	case KBOX_XATTR_LIST:
+		r = kbox_hostdir_listxattr(nd.dirfd, nd.name, val, size);
+		break;
+	default:
+		r = kbox_hostdir_removexattr(nd.dirfd, nd.name, xname);
+		break;
+	}
+	kbox_nameidata_release(&nd);
+	return r;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VFS internals shared by the files of src/vfs/ (not a public interface).
+ */
+#ifndef KBOX_VFS_INTERNAL_H
+#define KBOX_VFS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vfs.h"
+
+/* The mount whose guest path is exactly @guest[0..len), or NULL. */
+const struct kbox_mount *kbox_vfs_mount_exact(const char *guest, size_t len);
+/* The mount with the longest guest path that is a component prefix of @guest. */
+const struct kbox_mount *kbox_vfs_mount_under(const char *guest, size_t len);
+/* strlen(m->guest), cached. */
+size_t kbox_vfs_mount_len(const struct kbox_mount *m);
+/* True if some mount lies strictly below @guest[0..len). */
+bool kbox_vfs_mounts_below(const char *guest, size_t len);
+/* True if only "/" is mounted: then no guest path crosses a mount. */
+bool kbox_vfs_single_mount(void);
+
+/* @prefix[0..plen) is @path[0..len) or one of its leading directories. */
+bool kbox_path_has_prefix(const char *path, size_t len, const char *prefix, size_t plen);
+
+#endif

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The mount table: host directories (each held as an O_PATH fd) placed at
+ * guest paths. Written before the first guest runs, read-only afterwards,
+ * so lookups need no lock. A later mount at the same guest path replaces
+ * the earlier one, as the top of a Linux mount stack hides what is below.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static struct kbox_mount mounts[KBOX_MOUNTS_MAX];
+static size_t mount_len[KBOX_MOUNTS_MAX];
+static int nmounts;
+
+static int find_slot(const char *guest)
+{
+	int i;
+
+	for (i = 0; i < nmounts; i++)
+		if (strcmp(mounts[i].guest, guest) == 0)
+			return i;
+	if (nmounts == KBOX_MOUNTS_MAX)
+		return -ENOSPC;
+	return nmounts;
+}
+
+int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly)
+{
+	char guest[PATH_MAX], host[PATH_MAX];
+	struct stat st;
+	int slot, fd, r;
+
+	if (guest_path[0] != '/')
+		return -EINVAL;
+	r = kbox_path_normalize(guest_path, guest, sizeof(guest));
+	if (r < 0)
+		return r;
+	if (!realpath(host_path, host))
+		return -errno;
+	slot = find_slot(guest);
+	if (slot < 0)
+		return slot;
+	fd = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (slot < nmounts)
+		close(mounts[slot].fd);
+	else
+		nmounts++;
+	snprintf(mounts[slot].guest, PATH_MAX, "%s", guest);
+	snprintf(mounts[slot].host, PATH_MAX, "%s", host);
+	mounts[slot].fd = fd;
+	mounts[slot].readonly = readonly;
+	mounts[slot].dev = st.st_dev;
+	mounts[slot].ino = st.st_ino;
+	mount_len[slot] = strlen(guest);
+	return 0;
+}
+
+int kbox_vfs_nmounts(void)
+{
+	return nmounts;
+}
+
+const struct kbox_mount *kbox_vfs_mount_at(int i)
+{
+	return i >= 0 && i < nmounts ? &mounts[i] : NULL;
+}
+
+void kbox_vfs_fini(void)
+{
+	int i;
+
+	for (i = 0; i < nmounts; i++)
+		close(mounts[i].fd);
+	nmounts = 0;
+}
+
+size_t kbox_vfs_mount_len(const struct kbox_mount *m)
+{
+	return mount_len[m - mounts];
+}
+
+bool kbox_vfs_single_mount(void)
+{
+	return nmounts == 1 && mount_len[0] == 1;
+}
+
+const struct kbox_mount *kbox_vfs_mount_exact(const char *guest, size_t len)
+{
+	int i;
+
+	for (i = 0; i < nmounts; i++)
+		if (mount_len[i] == len && memcmp(mounts[i].guest, guest, len) == 0)
+			return &mounts[i];
+	return NULL;
+}
+
+const struct kbox_mount *kbox_vfs_mount_under(const char *guest, size_t len)
+{
+	const struct kbox_mount *best = NULL;
+	size_t best_len = 0;
+	int i;
+
+	for (i = 0; i < nmounts; i++) {
+		if (mount_len[i] < best_len && best)
+			continue;
+		if (kbox_path_has_prefix(guest, len, mounts[i].guest, mount_len[i])) {
+			best = &mounts[i];
+			best_len = mount_len[i];
+		}
+	}
+	return best;
+}
+
+bool kbox_vfs_mounts_below(const char *guest, size_t len)
+{
+	int i;
+
+	for (i = 0; i < nmounts; i++)
+		if (mount_len[i] > len &&
+		    kbox_path_has_prefix(mounts[i].guest, mount_len[i], guest, len))
+			return true;
+	return false;
+}
+
+/*
+ * The host path of @fd mapped back through the mount whose host directory
+ * is its longest prefix. A deleted file or an fd from outside every mount
+ * (a pipe, a host path kbox never opened) has no guest path.
+ */
+int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
+{
+	char link[32], host[PATH_MAX];
+	const char *rest;
+	const struct kbox_mount *best = NULL;
+	size_t best_len = 0, hlen, mlen;
+	ssize_t n;
+	int i;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, host, sizeof(host) - 1);
+	if (n < 0)
+		return -errno;
+	host[n] = '\0';
+	hlen = (size_t)n;
+	if (host[0] != '/' || (hlen > 10 && strcmp(host + hlen - 10, " (deleted)") == 0))
+		return -ENOENT;
+	for (i = 0; i < nmounts; i++) {
+		mlen = strlen(mounts[i].host);
+		if (mlen >= best_len && kbox_path_has_prefix(host, hlen, mounts[i].host, mlen)) {
+			best = &mounts[i];
+			best_len = mlen;
+		}
+	}
+	if (!best)
+		return -ENOENT;
+	rest = host + (best_len == 1 ? 0 : best_len); /* host "/" mounted: rest keeps its "/" */
+	if (strcmp(rest, "/") == 0)
+		rest = "";
+	if (!rest[0])
+		n = snprintf(out, size, "%s", best->guest);
+	else
+		n = snprintf(out, size, "%s%s", kbox_vfs_mount_len(best) == 1 ? "" : best->guest,
+			     rest);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return n;
+}

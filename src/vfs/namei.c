@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Path resolution: the guest path is walked by kbox, component by
+ * component, from the guest root (absolute paths) or the base directory.
+ *
+ * The walk holds an O_PATH fd of the current directory and its canonical
+ * guest path. A child is opened with O_PATH|O_DIRECTORY|O_NOFOLLOW, so the
+ * host never follows a symlink; a symlink is read with readlinkat and its
+ * target spliced in front of the rest of the path (absolute targets restart
+ * at the guest root; 40 at most, then ELOOP). ".." is lexical on the
+ * canonical guest path and reopened from the mount's fd with
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, so it can never climb out of a mount
+ * on the host: at the guest root it stays, at a mount root it goes to the
+ * mount point's parent. A guest path equal to a mount point enters that
+ * mount's root.
+ *
+ * Fast path: a path without ".." and without symlinks costs one openat2 for
+ * its parent directory from the deepest mount it lies in; a symlink on the
+ * way makes that openat2 fail with ELOOP and the full walk runs instead.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../fs/hostdir/hostdir.h"
+#include "internal.h"
+
+#define WALK_MAXLINKS 40
+#define WALK_RESOLVE  (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+struct walk {
+	const struct kbox_lookup_ctx *ctx;
+	unsigned flags;
+	int fd;	       /* current directory, O_PATH */
+	bool borrowed; /* fd is the mount's own fd */
+	const struct kbox_mount *mnt;
+	size_t glen;
+	int links;
+	int cur;	      /* rest[cur] holds the remaining path after a symlink */
+	char guest[PATH_MAX]; /* canonical guest path of fd */
+	char link[PATH_MAX];  /* last symlink target read */
+	char rest[2][PATH_MAX];
+};
+
+static bool is_dot(const char *p, size_t n)
+{
+	return n == 1 && p[0] == '.';
+}
+
+static bool is_dotdot(const char *p, size_t n)
+{
+	return n == 2 && p[0] == '.' && p[1] == '.';
+}
+
+static void walk_set(struct walk *w, int fd, bool borrowed, const struct kbox_mount *m)
+{
+	if (w->fd >= 0 && !w->borrowed)
+		close(w->fd);
+	w->fd = fd;
+	w->borrowed = borrowed;
+	w->mnt = m;
+}
+
+/* Move to the directory at canonical guest path guest[0..len), opened from its mount. */
+static int walk_goto(struct walk *w, const char *guest, size_t len)
+{
+	const struct kbox_mount *m = kbox_vfs_mount_under(guest, len);
+	char rel[PATH_MAX];
+	size_t mlen, off;
+	int fd;
+
+	if (!m)
+		return -ENOENT;
+	mlen = kbox_vfs_mount_len(m);
+	if (mlen == len) {
+		walk_set(w, m->fd, true, m);
+	} else {
+		off = mlen == 1 ? 1 : mlen + 1;
+		memcpy(rel, guest + off, len - off);
+		rel[len - off] = '\0';
+		fd = kbox_hostdir_openat2(m->fd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+					  WALK_RESOLVE);
+		if (fd < 0)
+			return fd;
+		walk_set(w, fd, false, m);
+	}
+	memmove(w->guest, guest, len);
+	w->guest[len] = '\0';
+	w->glen = len;
+	return 0;
+}
+
+static int walk_up(struct walk *w)
+{
+	const char *slash;
+
+	if (w->glen == 1 || strcmp(w->guest, w->ctx->root) == 0)
+		return 0; /* ".." at the (guest) root stays there */
+	if ((w->flags & KBOX_LOOKUP_BENEATH) && strcmp(w->guest, w->ctx->base) == 0)
+		return -EXDEV;
+	if ((w->flags & KBOX_LOOKUP_NO_XDEV) && w->glen == kbox_vfs_mount_len(w->mnt))
+		return -EXDEV;
+	slash = memrchr(w->guest, '/', w->glen);
+	return walk_goto(w, w->guest, slash == w->guest ? 1 : (size_t)(slash - w->guest));
+}
+
+/* Append "/name" to the guest path; -ENAMETOOLONG if it does not fit. */
+static int guest_push(struct walk *w, const char *name, size_t n, size_t *nlen)
+{
+	size_t len = w->glen + (w->glen > 1) + n;
+
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (w->glen > 1)
+		w->guest[w->glen] = '/';
+	memcpy(w->guest + len - n, name, n);
+	w->guest[len] = '\0';
+	*nlen = len;
+	return 0;
+}
+
+static void guest_pop(struct walk *w)
+{
+	w->guest[w->glen] = '\0';
+}
+
+/* 1 with the target in w->link if @name is a symlink, @notlink if it is not. */
+static int walk_readlink(struct walk *w, const char *name, int notlink)
+{
+	int n = kbox_hostdir_readlink(w->fd, name, w->link, PATH_MAX);
+
+	if (n == -EINVAL)
+		return notlink;
+	if (n < 0)
+		return n;
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	w->link[n] = '\0';
+	return 1;
+}
+
+/* Enter the mount at w->guest[0..nlen) if there is one: 1 if entered. */
+static int walk_mount(struct walk *w, size_t nlen)
+{
+	const struct kbox_mount *m = kbox_vfs_mount_exact(w->guest, nlen);
+
+	if (!m)
+		return 0;
+	if (w->flags & KBOX_LOOKUP_NO_XDEV)
+		return -EXDEV;
+	walk_set(w, m->fd, true, m);
+	w->glen = nlen;
+	return 1;
+}
+
+/* Step into child directory @name: 0, 1 for a symlink (target in w->link), or -errno. */
+static int walk_down(struct walk *w, const char *name, size_t n)
+{
+	size_t nlen;
+	int fd, r;
+
+	r = guest_push(w, name, n, &nlen);
+	if (r < 0)
+		return r;
+	r = walk_mount(w, nlen);
+	if (r != 0) {
+		if (r < 0)
+			guest_pop(w);
+		return r < 0 ? r : 0;
+	}
+	fd = kbox_hostdir_open_dir(w->fd, name);
+	if (fd >= 0) {
+		walk_set(w, fd, false, w->mnt);
+		w->glen = nlen;
+		return 0;
+	}
+	guest_pop(w);
+	if (fd != -ENOTDIR)
+		return fd;
+	return walk_readlink(w, name, -ENOTDIR);
+}
+
+/* Continue with the symlink target in w->link followed by @rest. */
+static int walk_follow(struct walk *w, const char *rest, const char **next)
+{
+	int other = !w->cur, n, r;
+
+	if (++w->links > WALK_MAXLINKS || (w->flags & KBOX_LOOKUP_NO_SYMLINKS))
+		return -ELOOP;
+	if (!w->link[0])
+		return -ENOENT;
+	if (w->link[0] == '/') {
+		if (w->flags & KBOX_LOOKUP_BENEATH)
+			return -EXDEV;
+		r = walk_goto(w, w->ctx->root, strlen(w->ctx->root));
+		if (r < 0)
+			return r;
+	}
+	n = snprintf(w->rest[other], PATH_MAX, "%s%s%s", w->link, *rest ? "/" : "", rest);
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	w->cur = other;
+	*next = w->rest[other];
+	return 0;
+}
+
+/* Resolve the last component's kind; may step up (".." ) or into a mount. */
+static int last_kind(struct walk *w, const char *p, size_t n, char *name)
+{
+	size_t nlen;
+	int r;
+
+	strcpy(name, ".");
+	if (n == 0) {
+		bool root = w->glen == kbox_vfs_mount_len(w->mnt) ||
+			    strcmp(w->guest, w->ctx->root) == 0;
+		return root ? KBOX_LAST_ROOT : KBOX_LAST_DOT;
+	}
+	if (is_dot(p, n))
+		return KBOX_LAST_DOT;
+	if (is_dotdot(p, n)) {
+		r = walk_up(w);
+		return r < 0 ? r : KBOX_LAST_DOTDOT;
+	}
+	memcpy(name, p, n);
+	name[n] = '\0';
+	r = guest_push(w, name, n, &nlen);
+	if (r < 0)
+		return r;
+	r = walk_mount(w, nlen);
+	guest_pop(w);
+	if (r <= 0)
+		return r < 0 ? r : KBOX_LAST_NORM;
+	strcpy(name, ".");
+	return KBOX_LAST_ROOT;
+}
+
+/*
+ * The last component: fill @nd, or return 1 when it is a symlink to follow
+ * (target in w->link).
+ */
+static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
+		     struct kbox_nameidata *nd)
+{
+	bool slash_follows = trailing && !(w->flags & KBOX_LOOKUP_PARENT);
+	bool follow = (w->flags & KBOX_LOOKUP_FOLLOW) || slash_follows;
+	bool want_dir = (w->flags & KBOX_LOOKUP_DIRECTORY) || slash_follows;
+	char name[NAME_MAX + 1];
+	int last, r;
+
+	if (n > NAME_MAX)
+		return -ENAMETOOLONG;
+	last = last_kind(w, p, n, name);
+	if (last < 0)
+		return last;
+	nd->st_err = 1;
+	if (follow || want_dir || (w->flags & KBOX_LOOKUP_STAT)) {
+		nd->st_err = kbox_hostdir_lstat(w->fd, name, &nd->st);
+		if (nd->st_err == 0 && S_ISLNK(nd->st.st_mode) && follow) {
+			r = walk_readlink(w, name, -EINVAL);
+			return r < 0 ? r : 1;
+		}
+		if (nd->st_err == 0 && want_dir && !S_ISDIR(nd->st.st_mode))
+			return -ENOTDIR;
+	}
+	nd->dirfd = w->fd;
+	nd->dirfd_borrowed = w->borrowed;
+	w->fd = -1;
+	nd->mnt = w->mnt;
+	memcpy(nd->parent_guest, w->guest, w->glen + 1);
+	strcpy(nd->name, name);
+	nd->trailing_slash = trailing;
+	nd->last = last;
+	return 0;
+}
+
+static int walk_path(struct walk *w, const char *p, struct kbox_nameidata *nd)
+{
+	char name[NAME_MAX + 1];
+	const char *e, *q;
+	size_t n;
+	int r;
+
+	for (;;) {
+		while (*p == '/')
+			p++;
+		e = strchrnul(p, '/');
+		n = (size_t)(e - p);
+		for (q = e; *q == '/'; q++)
+			;
+		if (!*q) {
+			r = walk_last(w, p, n, *e == '/', nd);
+			if (r != 1)
+				return r;
+			r = walk_follow(w, *e == '/' ? "/" : "", &p);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		if (is_dot(p, n)) {
+			p = q;
+			continue;
+		}
+		if (is_dotdot(p, n)) {
+			r = walk_up(w);
+		} else {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			r = walk_down(w, name, n);
+		}
+		if (r == 1)
+			r = walk_follow(w, q, &p);
+		else if (r == 0)
+			p = q;
+		if (r < 0)
+			return r;
+	}
+}
+
+/*
+ * The fast path: build the canonical guest path lexically; with no ".."
+ * (and no final ".") the parent directory is one openat2 from the deepest
+ * mount above it, RESOLVE_NO_SYMLINKS making any symlink on the way fail
+ * with ELOOP. Returns 0 with w at the parent and *lastp at the last
+ * component of @path, 1 when the full walk must run instead, or -errno.
+ */
+static int walk_fast(struct walk *w, const char *path, const char **lastp)
+{
+	const char *start = path[0] == '/' ? w->ctx->root : w->ctx->base;
+	const char *p = path, *e, *last = NULL;
+	size_t n, last_off = 0;
+	int r;
+
+	if (w->flags & (KBOX_LOOKUP_NO_XDEV | KBOX_LOOKUP_BENEATH))
+		return 1;
+	n = strlen(start);
+	if (n >= PATH_MAX)
+		return 1;
+	memcpy(w->guest, start, n + 1);
+	w->glen = n;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchrnul(p, '/');
+		n = (size_t)(e - p);
+		if (is_dotdot(p, n) || n > NAME_MAX)
+			return 1;
+		last = NULL;
+		if (!is_dot(p, n)) {
+			last_off = w->glen;
+			if (guest_push(w, p, n, &w->glen) < 0)
+				return 1;
+			last = p;
+		}
+		p = e;
+	}
+	if (!last || kbox_vfs_mount_exact(w->guest, w->glen))
+		return 1;
+	r = walk_goto(w, w->guest, last_off);
+	if (r == -ELOOP)
+		return 1;
+	*lastp = last;
+	return r;
+}
+
+int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+			   struct kbox_nameidata *nd)
+{
+	struct walk w = {.ctx = ctx, .flags = flags, .fd = -1};
+	const char *p = path, *start;
+	int r;
+
+	nd->dirfd = -1;
+	nd->dirfd_borrowed = false;
+	if (!path[0] && !(flags & KBOX_LOOKUP_EMPTY))
+		return -ENOENT;
+	r = path[0] ? walk_fast(&w, path, &p) : 1;
+	if (r == 1) {
+		p = path;
+		start = path[0] == '/' ? ctx->root : ctx->base;
+		if (path[0] == '/' && (flags & KBOX_LOOKUP_BENEATH))
+			r = -EXDEV;
+		else
+			r = walk_goto(&w, start, strlen(start));
+	}
+	if (r == 0)
+		r = walk_path(&w, p, nd);
+	if (w.fd >= 0 && !w.borrowed)
+		close(w.fd);
+	return r;
+}
+
+void kbox_nameidata_release(struct kbox_nameidata *nd)
+{
+	if (nd->dirfd >= 0 && !nd->dirfd_borrowed)
+		close(nd->dirfd);
+	nd->dirfd = -1;
+}
+
+int kbox_vfs_realpath(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
+		      char *out, size_t size)
+{
+	struct kbox_nameidata nd;
+	int r = kbox_vfs_lookup_parent(ctx, path, flags | KBOX_LOOKUP_STAT, &nd);
+
+	if (r < 0)
+		return r;
+	r = nd.st_err;
+	if (r == 0 && strcmp(nd.name, ".") == 0)
+		r = kbox_path_join(nd.parent_guest, "", out, size);
+	else if (r == 0)
+		r = kbox_path_join(nd.parent_guest, nd.name, out, size);
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_check_writable(const struct kbox_nameidata *nd)
+{
+	return nd->mnt && nd->mnt->readonly ? -EROFS : 0;
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Namespace operations by guest path: mkdir, mknod, rmdir, unlink, symlink,
+ * rename, link. The last component is never followed; errors for ".", ".."
+ * and mount roots are chosen here as Linux chooses them from the last
+ * component's kind, because the backend only ever sees ".".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../fs/hostdir/hostdir.h"
+#include "internal.h"
+
+/*
+ * The name the host sees: "name/" when the guest wrote a trailing slash, so
+ * the host picks Linux's own trailing-slash errors (a single component with
+ * a trailing slash is never followed by these calls).
+ */
+static const char *host_name(const struct kbox_nameidata *nd, char buf[NAME_MAX + 2])
+{
+	if (!nd->trailing_slash || nd->last != KBOX_LAST_NORM)
+		return nd->name;
+	snprintf(buf, NAME_MAX + 2, "%s/", nd->name);
+	return buf;
+}
+
+/* Creating on a read-only mount: EEXIST still wins over EROFS, as in filename_create(). */
+static int create_check(const struct kbox_nameidata *nd)
+{
+	struct stat st;
+
+	if (nd->last != KBOX_LAST_NORM)
+		return -EEXIST;
+	if (kbox_vfs_check_writable(nd) == 0)
+		return 0;
+	return kbox_hostdir_lstat(nd->dirfd, nd->name, &st) == 0 ? -EEXIST : -EROFS;
+}
+
+/* A directory with a mount point below it cannot move or go: kbox's mount table is lexical. */
+static bool has_mounts_below(const struct kbox_nameidata *nd)
+{
+	char path[PATH_MAX];
+	int n = kbox_path_join(nd->parent_guest, nd->name, path, sizeof(path));
+
+	return n > 0 && nd->last == KBOX_LAST_NORM && kbox_vfs_mounts_below(path, (size_t)n);
+}
+
+int kbox_vfs_mkdir(const struct kbox_lookup_ctx *ctx, const char *path, mode_t mode)
+{
+	struct kbox_nameidata nd;
+	char buf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(ctx, path, KBOX_LOOKUP_PARENT, &nd);
+
+	if (r < 0)
+		return r;
+	r = create_check(&nd);
+	if (r == 0)
+		r = kbox_hostdir_mkdir(nd.dirfd, host_name(&nd, buf), mode);
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_mknod(const struct kbox_lookup_ctx *ctx, const char *path, mode_t mode, dev_t dev)
+{
+	struct kbox_nameidata nd;
+	char buf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(ctx, path, KBOX_LOOKUP_PARENT, &nd);
+
+	if (r < 0)
+		return r;
+	r = create_check(&nd);
+	if (r == 0)
+		r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev);
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_symlink(const char *target, const struct kbox_lookup_ctx *ctx, const char *path)
+{
+	struct kbox_nameidata nd;
+	char buf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(ctx, path, KBOX_LOOKUP_PARENT, &nd);
+
+	if (r < 0)
+		return r;
+	r = create_check(&nd);
+	if (r == 0)
+		r = kbox_hostdir_symlink(target, nd.dirfd, host_name(&nd, buf));
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_rmdir(const struct kbox_lookup_ctx *ctx, const char *path)
+{
+	static const int last_err[] = {[KBOX_LAST_DOT] = -EINVAL,
+				       [KBOX_LAST_DOTDOT] = -ENOTEMPTY,
+				       [KBOX_LAST_ROOT] = -EBUSY};
+	struct kbox_nameidata nd;
+	char buf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(ctx, path, KBOX_LOOKUP_PARENT, &nd);
+
+	if (r < 0)
+		return r;
+	if (nd.last != KBOX_LAST_NORM)
+		r = last_err[nd.last];
+	else if (kbox_vfs_check_writable(&nd) < 0)
+		r = -EROFS;
+	else if (has_mounts_below(&nd))
+		r = -EBUSY;
+	else
+		r = kbox_hostdir_rmdir(nd.dirfd, host_name(&nd, buf));
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+int kbox_vfs_unlink(const struct kbox_lookup_ctx *ctx, const char *path)
+{
+	struct kbox_nameidata nd;
+	char buf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(ctx, path, KBOX_LOOKUP_PARENT, &nd);
+
+	if (r < 0)
+		return r;
+	if (nd.last != KBOX_LAST_NORM)
+		r = -EISDIR;
+	else if (kbox_vfs_check_writable(&nd) < 0)
+		r = -EROFS;
+	else
+		r = kbox_hostdir_unlink(nd.dirfd, host_name(&nd, buf));
+	kbox_nameidata_release(&nd);
+	return r;
+}
+
+static int rename_checks(const struct kbox_nameidata *o, const struct kbox_nameidata *n,
+			 unsigned flags)
+{
+	if (o->last != KBOX_LAST_NORM)
+		return -EBUSY;
+	if (n->last != KBOX_LAST_NORM)
+		return (flags & RENAME_NOREPLACE) ? -EEXIST : -EBUSY;
+	if (o->mnt != n->mnt)
+		return -EXDEV;
+	if (kbox_vfs_check_writable(o) < 0)
+		return -EROFS;
+	if (has_mounts_below(o) || has_mounts_below(n))
+		return -EBUSY;
+	return 0;
+}
+
+int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
+		    const struct kbox_lookup_ctx *nctx, const char *npath, unsigned flags)
+{
+	struct kbox_nameidata o, n;
+	char obuf[NAME_MAX + 2], nbuf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(octx, opath, KBOX_LOOKUP_PARENT, &o);
+
+	if (r < 0)
+		return r;
+	r = kbox_vfs_lookup_parent(nctx, npath, KBOX_LOOKUP_PARENT, &n);
+	if (r < 0) {
+		kbox_nameidata_release(&o);
+		return r;
+	}
+	r = rename_checks(&o, &n, flags);
+	if (r == 0)
+		r = kbox_hostdir_rename(o.dirfd, host_name(&o, obuf), n.dirfd, host_name(&n, nbuf),
+					flags);
+	kbox_nameidata_release(&n);
+	kbox_nameidata_release(&o);
+	return r;
+}
+
+int kbox_vfs_link(const struct kbox_lookup_ctx *octx, const char *opath, unsigned oflags,
+		  const struct kbox_lookup_ctx *nctx, const char *npath)
+{
+	struct kbox_nameidata o, n;
+	char buf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(octx, opath, oflags & KBOX_LOOKUP_FOLLOW, &o);
+
+	if (r < 0)
+		return r;
+	r = kbox_vfs_lookup_parent(nctx, npath, KBOX_LOOKUP_PARENT, &n);
+	if (r < 0) {
+		kbox_nameidata_release(&o);
+		return r;
+	}
+	r = create_check(&n);
+	if (r == 0 && o.mnt != n.mnt)
+		r = -EXDEV;
+	if (r == 0)
+		r = kbox_hostdir_link(o.dirfd, o.name, n.dirfd, host_name(&n, buf));
+	kbox_nameidata_release(&n);
+	kbox_nameidata_release(&o);
+	return r;
+}
+
+/* linkat(fd, "", ..., AT_EMPTY_PATH): the host decides (it needs CAP_DAC_READ_SEARCH). */
+int kbox_vfs_link_fd(int fd, const struct kbox_lookup_ctx *nctx, const char *npath)
+{
+	struct kbox_nameidata n;
+	char buf[NAME_MAX + 2];
+	int r = kbox_vfs_lookup_parent(nctx, npath, KBOX_LOOKUP_PARENT, &n);
+
+	if (r < 0)
+		return r;
+	r = create_check(&n);
+	if (r == 0)
+		r = kbox_hostdir_link_fd(fd, n.dirfd, host_name(&n, buf));
+	kbox_nameidata_release(&n);
+	return r;
+}
