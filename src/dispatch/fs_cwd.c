@@ -13,11 +13,12 @@
 
 #include "fs_priv.h"
 
+/* Canonical guest paths resolve from the real guest "/", whatever the task's root. */
+static const struct kbox_lookup_ctx top = {.root = "/", .base = "/"};
+
 /* A directory the guest may enter: canonical path, ENOTDIR, EACCES (search). */
 static int enter_dir(struct kbox_request *req, uint64_t addr, char out[PATH_MAX])
 {
-	/* @out is canonical from the real guest "/", whatever the task's root. */
-	static const struct kbox_lookup_ctx top = {.root = "/", .base = "/"};
 	struct fs_path p;
 	int r = fs_path_at(req, AT_FDCWD, addr, &p);
 
@@ -71,6 +72,7 @@ struct kbox_result sys_getcwd(struct kbox_request *req)
 	size_t rlen = strlen(fs->root), size = req->args[1];
 	const char *rel = fs->cwd;
 	char out[PATH_MAX + 16];
+	struct stat st;
 	int n, r;
 
 	if (rlen > 1 && strncmp(fs->cwd, fs->root, rlen) == 0 &&
@@ -82,6 +84,9 @@ struct kbox_result sys_getcwd(struct kbox_request *req)
 		n = snprintf(out, sizeof(out), "%s", rel);
 	if ((size_t)n + 1 > size)
 		return fs_ret(-ERANGE);
+	/* A removed cwd is ENOENT, as Linux's d_unlinked() check. */
+	if (kbox_vfs_stat(&top, fs->cwd, 0, &st) == -ENOENT)
+		return fs_ret(-ENOENT);
 	r = kbox_write_guest(req, req->args[0], out, (size_t)n + 1);
 	return fs_ret(r < 0 ? r : n + 1);
 }

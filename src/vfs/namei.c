@@ -277,6 +277,8 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 	return 0;
 }
 
+static int walk_refast(struct walk *w, const char **p);
+
 static int walk_path(struct walk *w, const char *p, struct kbox_nameidata *nd)
 {
 	char name[NAME_MAX + 1];
@@ -296,6 +298,8 @@ static int walk_path(struct walk *w, const char *p, struct kbox_nameidata *nd)
 			if (r != 1)
 				return r;
 			r = walk_follow(w, *e == '/' ? "/" : "", &p);
+			if (r == 0)
+				r = walk_refast(w, &p);
 			if (r < 0)
 				return r;
 			continue;
@@ -313,25 +317,40 @@ static int walk_path(struct walk *w, const char *p, struct kbox_nameidata *nd)
 			name[n] = '\0';
 			r = walk_down(w, name, n);
 		}
-		if (r == 1)
+		if (r == 1) {
 			r = walk_follow(w, q, &p);
-		else if (r == 0)
+			if (r == 0)
+				r = walk_refast(w, &p);
+		} else if (r == 0)
 			p = q;
 		if (r < 0)
 			return r;
 	}
 }
 
-/*
- * The fast path: build the canonical guest path lexically; with no ".."
- * (and no final ".") the parent directory is one openat2 from the deepest
- * mount above it, RESOLVE_NO_SYMLINKS making any symlink on the way fail
- * with ELOOP. Returns 0 with w at the parent and *lastp at the last
- * component of @path, 1 when the full walk must run instead, or -errno.
- */
-static int walk_fast(struct walk *w, const char *path, const char **lastp)
+/* ".." on the canonical guest path alone: stays at the guest root and at "/". */
+static void guest_dotdot(struct walk *w)
 {
-	const char *start = path[0] == '/' ? w->ctx->root : w->ctx->base;
+	const char *slash;
+
+	if (w->glen == 1 || strcmp(w->guest, w->ctx->root) == 0)
+		return;
+	slash = memrchr(w->guest, '/', w->glen);
+	w->glen = slash == w->guest ? 1 : (size_t)(slash - w->guest);
+	w->guest[w->glen] = '\0';
+}
+
+/*
+ * The fast path: build the canonical guest path lexically from @start. A
+ * leading ".." folds exactly (the start is canonical); any later ".." or a
+ * final "." needs the full walk. The parent directory is then one openat2
+ * from the deepest mount above it, RESOLVE_NO_SYMLINKS making any symlink on
+ * the way fail with ELOOP. Returns 0 with w at the parent and *lastp at the
+ * last component of @path, 1 when the full walk must run instead (w->fd
+ * unchanged, w->guest clobbered), or -errno.
+ */
+static int walk_fast(struct walk *w, const char *start, const char *path, const char **lastp)
+{
 	const char *p = path, *e, *last = NULL;
 	size_t n, last_off = 0;
 	int r;
@@ -341,7 +360,7 @@ static int walk_fast(struct walk *w, const char *path, const char **lastp)
 	n = strlen(start);
 	if (n >= PATH_MAX)
 		return 1;
-	memcpy(w->guest, start, n + 1);
+	memmove(w->guest, start, n + 1);
 	w->glen = n;
 	for (;;) {
 		while (*p == '/')
@@ -350,10 +369,12 @@ static int walk_fast(struct walk *w, const char *path, const char **lastp)
 			break;
 		e = strchrnul(p, '/');
 		n = (size_t)(e - p);
-		if (is_dotdot(p, n) || n > NAME_MAX)
+		if (n > NAME_MAX || (is_dotdot(p, n) && (last || last_off)))
 			return 1;
 		last = NULL;
-		if (!is_dot(p, n)) {
+		if (is_dotdot(p, n)) {
+			guest_dotdot(w);
+		} else if (!is_dot(p, n)) {
 			last_off = w->glen;
 			if (guest_push(w, p, n, &w->glen) < 0)
 				return 1;
@@ -370,6 +391,25 @@ static int walk_fast(struct walk *w, const char *path, const char **lastp)
 	return r;
 }
 
+/* After a symlink: try the fast path on its target plus the rest, else walk on. */
+static int walk_refast(struct walk *w, const char **p)
+{
+	char save[PATH_MAX];
+	size_t glen = w->glen;
+	const char *last;
+	int r;
+
+	memcpy(save, w->guest, glen + 1);
+	r = walk_fast(w, (*p)[0] == '/' ? w->ctx->root : w->guest, *p, &last);
+	if (r == 0)
+		*p = last;
+	if (r != 1)
+		return r;
+	memcpy(w->guest, save, glen + 1);
+	w->glen = glen;
+	return 0;
+}
+
 int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
 			   struct kbox_nameidata *nd)
 {
@@ -381,10 +421,10 @@ int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, 
 	nd->dirfd_borrowed = false;
 	if (!path[0] && !(flags & KBOX_LOOKUP_EMPTY))
 		return -ENOENT;
-	r = path[0] ? walk_fast(&w, path, &p) : 1;
+	start = path[0] == '/' ? ctx->root : ctx->base;
+	r = path[0] ? walk_fast(&w, start, path, &p) : 1;
 	if (r == 1) {
 		p = path;
-		start = path[0] == '/' ? ctx->root : ctx->base;
 		if (path[0] == '/' && (flags & KBOX_LOOKUP_BENEATH))
 			r = -EXDEV;
 		else

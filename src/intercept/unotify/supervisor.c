@@ -80,6 +80,22 @@ static bool um_still_valid(struct kbox_request *req)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0;
 }
 
+static int send_value(uint64_t id, int64_t value)
+{
+	struct seccomp_notif_resp resp = {.id = id};
+
+	if (value < 0)
+		resp.error = (int32_t)value;
+	else
+		resp.val = value;
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) ? -errno : 0;
+}
+
+/*
+ * Install an fd and answer in one step. If the guest cannot take it (its
+ * RLIMIT_NOFILE, or an O_PATH file, which ADDFD refuses), the guest still
+ * gets an answer: the error.
+ */
 static int send_fd(uint64_t id, const struct kbox_result *res)
 {
 	struct seccomp_notif_addfd addfd = {
@@ -92,6 +108,8 @@ static int send_fd(uint64_t id, const struct kbox_result *res)
 
 	ret = ret < 0 ? -errno : 0;
 	close(res->fd);
+	if (ret && ret != -ENOENT)
+		return send_value(id, ret);
 	return ret;
 }
 
@@ -104,18 +122,12 @@ static int um_respond(struct kbox_request *req, const struct kbox_result *res)
 		return send_fd(req->id, res);
 	case KBOX_RES_CONTINUE:
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		break;
+		return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) ? -errno : 0;
 	case KBOX_RES_VALUE:
-		if (res->value < 0)
-			resp.error = (int32_t)res->value;
-		else
-			resp.val = res->value;
-		break;
+		return send_value(req->id, res->value);
 	case KBOX_RES_DEFERRED:
-		return 0;
+		break;
 	}
-	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp))
-		return -errno;
 	return 0;
 }
 
