@@ -208,6 +208,7 @@ static int run(const struct kbox_cli *cli)
 	kc.gid = cli->change_id ? cli->gid : 0;
 	kc.initial_cwd = cwd;
 	kbox_kernel_init(&kc);
+	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
 	/* Ctrl-C and Ctrl-\ are for the guest; kbox stays to report its status. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
@@ -247,8 +248,8 @@ int main(int argc, char **argv)
 		remove_tree(private_tmp);
 		return KBOX_EXIT_FAILURE;
 	}
-	oc = (struct kbox_obs_config){.trace = cli.trace, .trace_file = cli.trace_file,
-				      .stats = cli.stats};
+	oc = (struct kbox_obs_config){
+		.trace = cli.trace, .trace_file = cli.trace_file, .stats = cli.stats};
 	if (kbox_obs_init(&oc)) {
 		kbox_err("cannot open trace file '%s': %s", cli.trace_file, strerror(errno));
 		return KBOX_EXIT_FAILURE;

@@ -202,7 +202,10 @@ static bool guest_fd_cloexec(pid_t tid, int gfd)
 static struct kbox_result stub_exec_prepare(struct kbox_request *req)
 {
 	struct kbox_fs_state *fs = kbox_task_fs(req->task);
-	struct kbox_lookup_ctx ctx = {.root = fs->root, .base = fs->cwd};
+	struct kbox_lookup_ctx ctx = {.root = fs->root,
+				      .base = fs->cwd,
+				      .tgid = req->task->proc->tgid,
+				      .tid = req->task->tid};
 	int gdirfd = (int)req->args[1], flags = (int)req->args[5], kfd = -1, err, sfd;
 	char path[PATH_MAX];
 	bool inaccessible = false;

@@ -32,6 +32,8 @@ int fs_ctx_dirfd(struct kbox_request *req, int dirfd, struct fs_path *p, bool al
 
 	p->ctx.root = fs->root;
 	p->ctx.base = fs->cwd;
+	p->ctx.tgid = req->task->proc->tgid;
+	p->ctx.tid = req->task->tid;
 	/* getname(): "" is ENOENT before the dirfd is looked at (fd-only calls never get here). */
 	if (!p->path[0] && dirfd != AT_FDCWD)
 		return -ENOENT;

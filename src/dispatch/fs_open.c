@@ -67,6 +67,7 @@ static struct kbox_result open_defer(struct kbox_request *req, const struct fs_p
 	memcpy(o->p.path, p->path, sizeof(o->p.path));
 	snprintf(o->p.base, sizeof(o->p.base), "%s", p->ctx.base);
 	snprintf(o->root, sizeof(o->root), "%s", p->ctx.root);
+	o->p.ctx = p->ctx;
 	o->p.ctx.base = o->p.base;
 	o->p.ctx.root = o->root;
 	return fs_defer(req, &o->job);

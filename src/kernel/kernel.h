@@ -112,6 +112,12 @@ void kbox_kernel_clone_announce(struct kbox_task *parent, uint64_t flags);
 /* unshare(CLONE_FS): the calling process gets its own copy. */
 int kbox_kernel_unshare_fs(struct kbox_task *t);
 
+/*
+ * A guest process's procfs link ("exe", "cwd", "root") as a guest path, for
+ * the VFS (kbox_proc_link_fn): the length, or 0 when @pid is no guest task.
+ */
+int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size);
+
 /* Accessors for handlers. */
 static inline struct kbox_fs_state *kbox_task_fs(struct kbox_task *t)
 {

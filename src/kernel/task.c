@@ -25,8 +25,8 @@
 
 #include "../lib/log.h"
 
-#define HASH_SIZE	 1024
-#define PENDING_MAX	 256
+#define HASH_SIZE   1024
+#define PENDING_MAX 256
 
 struct pending_clone {
 	pid_t parent_tgid;
@@ -172,7 +172,8 @@ static void process_free(struct kbox_process *p)
 
 static void watch_process(struct kbox_process *p)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = KBOX_EPOLL_PIDFD | (uint32_t)p->tgid};
+	struct epoll_event ev = {.events = EPOLLIN,
+				 .data.u64 = KBOX_EPOLL_PIDFD | (uint32_t)p->tgid};
 
 	if (watch_epfd >= 0 && p->pidfd >= 0 && epoll_ctl(watch_epfd, EPOLL_CTL_ADD, p->pidfd, &ev))
 		kbox_warn("cannot watch guest process %d: %s", (int)p->tgid, strerror(errno));
@@ -460,4 +461,40 @@ void kbox_kernel_watch(int epfd)
 int kbox_kernel_nprocesses(void)
 {
 	return nprocs;
+}
+
+/* Any task of @p, for the per-task fs state. */
+static struct kbox_task *some_task_of(struct kbox_process *p)
+{
+	for (int i = 0; i < HASH_SIZE; i++)
+		for (struct kbox_task *t = tasks[i]; t; t = t->hash_next)
+			if (t->proc == p)
+				return t;
+	return NULL;
+}
+
+int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size)
+{
+	struct kbox_task *t = task_find(pid);
+	struct kbox_process *p = t ? t->proc : kbox_kernel_process_find(pid);
+	const char *link;
+	size_t len;
+
+	if (!p)
+		return 0;
+	if (!t)
+		t = some_task_of(p);
+	if (!strcmp(what, "exe"))
+		link = p->exe;
+	else if (!t)
+		return 0;
+	else
+		link = !strcmp(what, "cwd") ? t->fs->cwd : t->fs->root;
+	len = strlen(link);
+	if (!len)
+		return 0;
+	if (len > size)
+		len = size;
+	memcpy(buf, link, len);
+	return (int)len;
 }

@@ -21,6 +21,13 @@ bool kbox_vfs_mounts_below(const char *guest, size_t len);
 /* True if only "/" is mounted: then no guest path crosses a mount. */
 bool kbox_vfs_single_mount(void);
 
+/*
+ * A procfs magic link kbox answers for the guest (see proc.c): the link's
+ * length (truncated to @size, no NUL), or 0 when the host's link applies.
+ */
+int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
+		       const char *parent, const char *name, char *buf, size_t size);
+
 /* @prefix[0..plen) is @path[0..len) or one of its leading directories. */
 bool kbox_path_has_prefix(const char *path, size_t len, const char *prefix, size_t plen);
 

@@ -6,6 +6,8 @@
  * the earlier one, as the top of a Linux mount stack hides what is below.
  */
 #include <errno.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,13 @@ static int find_slot(const char *guest)
 	if (nmounts == KBOX_MOUNTS_MAX)
 		return -ENOSPC;
 	return nmounts;
+}
+
+static bool is_procfs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }
 
 int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly)
@@ -63,6 +72,7 @@ int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly)
 	snprintf(mounts[slot].host, PATH_MAX, "%s", host);
 	mounts[slot].fd = fd;
 	mounts[slot].readonly = readonly;
+	mounts[slot].is_proc = is_procfs(fd);
 	mounts[slot].dev = st.st_dev;
 	mounts[slot].ino = st.st_ino;
 	mount_len[slot] = strlen(guest);

@@ -130,7 +130,10 @@ static void guest_pop(struct walk *w)
 /* 1 with the target in w->link if @name is a symlink, @notlink if it is not. */
 static int walk_readlink(struct walk *w, const char *name, int notlink)
 {
-	int n = kbox_hostdir_readlink(w->fd, name, w->link, PATH_MAX);
+	int n = kbox_vfs_proc_link(w->ctx, w->mnt, w->guest, name, w->link, PATH_MAX);
+
+	if (n == 0)
+		n = kbox_hostdir_readlink(w->fd, name, w->link, PATH_MAX);
 
 	if (n == -EINVAL)
 		return notlink;

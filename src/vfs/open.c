@@ -155,7 +155,9 @@ int kbox_vfs_readlink(const struct kbox_lookup_ctx *ctx, const char *path, unsig
 
 	if (r < 0)
 		return r;
-	r = kbox_hostdir_readlink(nd.dirfd, nd.name, buf, size);
+	r = kbox_vfs_proc_link(ctx, nd.mnt, nd.parent_guest, nd.name, buf, size);
+	if (r == 0)
+		r = kbox_hostdir_readlink(nd.dirfd, nd.name, buf, size);
 	kbox_nameidata_release(&nd);
 	return r;
 }

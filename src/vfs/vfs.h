@@ -25,6 +25,7 @@ struct kbox_mount {
 	char host[PATH_MAX];  /* canonical host path of the source directory */
 	int fd;		      /* O_PATH|O_DIRECTORY fd of the source */
 	bool readonly;
+	bool is_proc;	      /* the source is a procfs: its magic links are the guest's */
 	dev_t dev; /* st_dev and st_ino of the source, to map host fds back */
 	ino_t ino;
 };
@@ -87,7 +88,21 @@ enum {
 struct kbox_lookup_ctx {
 	const char *root;
 	const char *base;
+	/*
+	 * The calling guest task, for procfs mounts: "self" and "thread-self"
+	 * mean it, not kbox. 0 for kbox's own lookups.
+	 */
+	pid_t tgid;
+	pid_t tid;
 };
+
+/*
+ * What a guest process's magic links in procfs point to, as guest paths:
+ * @what is "exe", "cwd" or "root". Returns the length, or 0 when @pid is no
+ * guest process (the host's link is used). Set once by main.
+ */
+typedef int (*kbox_proc_link_fn)(pid_t pid, const char *what, char *buf, size_t size);
+void kbox_vfs_set_proc_links(kbox_proc_link_fn fn);
 
 /*
  * Resolve all but the last component of @path. With KBOX_LOOKUP_FOLLOW a

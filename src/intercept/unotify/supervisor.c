@@ -185,7 +185,10 @@ static int epoll_add(int epfd, int fd, uint64_t data)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
-enum { EV_LISTENER = 1, EV_STATUS = 2 };
+enum {
+	EV_LISTENER = 1,
+	EV_STATUS = 2
+};
 
 /* Serve until the reaper reports the first guest's status. */
 static int serve(int status_fd, int *status)
@@ -193,7 +196,8 @@ static int serve(int status_fd, int *status)
 	int epfd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event evs[16];
 
-	if (epfd < 0 || epoll_add(epfd, listener, EV_LISTENER) || epoll_add(epfd, status_fd, EV_STATUS))
+	if (epfd < 0 || epoll_add(epfd, listener, EV_LISTENER) ||
+	    epoll_add(epfd, status_fd, EV_STATUS))
 		return -errno;
 	kbox_kernel_watch(epfd);
 	for (;;) {
