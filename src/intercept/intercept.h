@@ -25,6 +25,7 @@ struct kbox_launch {
 /* Kernel features found at start, for --stats and the one-line warnings. */
 struct kbox_features {
 	bool wait_killable_recv; /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19) */
+	bool sync_wakeup;	 /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) */
 };
 
 /*

@@ -55,7 +55,8 @@ struct kbox_request {
 	struct kbox_task *task;
 	const struct kbox_tier_ops *tier;
 	void *tier_data; /* tier-private */
-	uint64_t start_ns; /* for tracing */
+	uint64_t start_ns; /* for tracing: when kbox received the call */
+	uint64_t end_ns;   /* ... and when its answer was ready, before it was sent */
 };
 
 enum kbox_result_kind {

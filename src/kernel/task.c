@@ -172,7 +172,8 @@ static void process_free(struct kbox_process *p)
 
 static void watch_process(struct kbox_process *p)
 {
-	struct epoll_event ev = {.events = EPOLLIN,
+	/* One-shot: a death is reported once; the supervisor then drops the pidfd. */
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT,
 				 .data.u64 = KBOX_EPOLL_PIDFD | (uint32_t)p->tgid};
 
 	if (watch_epfd >= 0 && p->pidfd >= 0 && epoll_ctl(watch_epfd, EPOLL_CTL_ADD, p->pidfd, &ev))

@@ -124,7 +124,7 @@ static void trace_line(const struct kbox_request *req, const struct kbox_result 
 void kbox_obs_record(const struct kbox_request *req, const struct kbox_result *res,
 		     const char *decoded_args)
 {
-	uint64_t ns = kbox_obs_now_ns() - req->start_ns;
+	uint64_t ns = (req->end_ns ? req->end_ns : kbox_obs_now_ns()) - req->start_ns;
 	int slot = (req->nr >= 0 && req->nr < KBOX_SYSCALL_MAX) ? req->nr : KBOX_SYSCALL_MAX;
 	bool failed = res->kind == KBOX_RES_VALUE && res->value < 0;
 	struct syscall_stat *s = req->nr == (int)KBOX_STUB_NR ? &stub_stat : &per_nr[slot];

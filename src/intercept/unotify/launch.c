@@ -41,7 +41,8 @@ static void on_parent_death(int sig)
 
 static int install_filter(const struct sock_fprog *prog, bool *killable)
 {
-	unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+	unsigned long flags =
+		SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 	long fd;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
@@ -68,8 +69,8 @@ static void reset_signals(void)
 }
 
 static __attribute__((noreturn)) void guest_main(const struct kbox_launch *l,
-						  const struct sock_fprog *prog, int up, int down,
-						  int stub_fd)
+						 const struct sock_fprog *prog, int up, int down,
+						 int stub_fd)
 {
 	struct kbox_handshake hs = {.pid = getpid()};
 	char go;
@@ -137,8 +138,8 @@ static void kill_all_guests(void)
 }
 
 static __attribute__((noreturn)) void reaper_main(const struct kbox_launch *l,
-						   const struct sock_fprog *prog,
-						   struct kbox_unotify_pipes *p, pid_t supervisor)
+						  const struct sock_fprog *prog,
+						  struct kbox_unotify_pipes *p, pid_t supervisor)
 {
 	struct sigaction sa = {.sa_handler = on_parent_death};
 	pid_t guest;

@@ -37,6 +37,11 @@
 #include "../../obs/obs.h"
 #include "../bpf.h"
 
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS	   SECCOMP_IOW(4, __u64)
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 static int listener = -1;
 
 static ssize_t um_read(struct kbox_request *req, void *dst, uint64_t gaddr, size_t len)
@@ -158,6 +163,12 @@ static void handle_one(struct seccomp_notif *n)
 	if (kbox_obs_tracing())
 		kbox_obs_decode_args(&req, args, sizeof(args));
 	res = kbox_dispatch(&req);
+	/*
+	 * Time the handler, not the send: with a synchronous wakeup the guest
+	 * may run on this CPU before the send returns.
+	 */
+	if (kbox_obs_active())
+		req.end_ns = kbox_obs_now_ns();
 	if (um_respond(&req, &res) && res.kind == KBOX_RES_FD)
 		res.fd = -1;
 	if (kbox_obs_active())
@@ -178,51 +189,31 @@ static void receive(void)
 	handle_one(&n);
 }
 
-static int epoll_add(int epfd, int fd, uint64_t data)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = data};
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-enum {
-	EV_LISTENER = 1,
-	EV_STATUS = 2
-};
-
-/* Serve until the reaper reports the first guest's status. */
+/*
+ * Serve until the first guest exits. The thread blocks in RECV itself:
+ * with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) the kernel then switches
+ * guest and supervisor on one CPU instead of waking a sleeping one.
+ */
 static int serve(int status_fd, int *status)
 {
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event evs[16];
+	int err = kbox_watcher_start(status_fd);
 
-	if (epfd < 0 || epoll_add(epfd, listener, EV_LISTENER) ||
-	    epoll_add(epfd, status_fd, EV_STATUS))
-		return -errno;
-	kbox_kernel_watch(epfd);
-	for (;;) {
-		int n = epoll_wait(epfd, evs, 16, -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		for (int i = 0; i < n; i++) {
-			uint64_t d = evs[i].data.u64;
-
-			if (d == EV_LISTENER && (evs[i].events & EPOLLIN))
-				receive();
-			else if (d == EV_STATUS)
-				goto done;
-			else if (d & KBOX_EPOLL_PIDFD)
-				kbox_kernel_process_gone((pid_t)(uint32_t)d);
-		}
+	if (err)
+		return err;
+	while (!kbox_watcher_stop_requested()) {
+		kbox_watcher_drain();
+		receive();
 	}
-done:
-	close(epfd);
-	if (read(status_fd, status, sizeof(*status)) != sizeof(*status))
-		return -ECHILD;
-	return 0;
+	return kbox_watcher_finish(status);
+}
+
+static void enable_sync_wakeup(struct kbox_features *f)
+{
+	f->sync_wakeup = ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+			       SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, 0) == 0;
+	if (!f->sync_wakeup)
+		kbox_info("no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6): each answered "
+			  "syscall may cost a cross-CPU wakeup");
 }
 
 static int build_filter(const struct kbox_launch *l, struct sock_filter *insns,
@@ -294,6 +285,8 @@ int kbox_unotify_run(const struct kbox_launch *l, struct kbox_features *f)
 	if (err)
 		return err;
 	guest = take_listener(&p, f);
+	if (guest > 0)
+		enable_sync_wakeup(f);
 	err = guest < 0 ? guest : l->prepare_first(guest, l->prepare_arg);
 	if (!err && write(p.down[1], "g", 1) != 1)
 		err = -errno;

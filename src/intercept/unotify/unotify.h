@@ -28,4 +28,10 @@ struct kbox_unotify_pipes {
 int kbox_unotify_spawn(const struct kbox_launch *l, const struct sock_fprog *prog,
 		       struct kbox_unotify_pipes *p, pid_t *reaper);
 
+/* The watcher thread (watcher.c): pidfds of guest processes and the reaper's status. */
+int kbox_watcher_start(int reaper_status_fd);
+void kbox_watcher_drain(void);
+bool kbox_watcher_stop_requested(void);
+int kbox_watcher_finish(int *status);
+
 #endif

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The watcher thread: everything the supervisor must learn besides
+ * notifications, so that the supervisor itself can block in NOTIF_RECV
+ * (where SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP hands the CPU straight from
+ * guest to supervisor and back; an epoll wait would lose that).
+ *
+ * It waits on the pidfds of guest processes (added by the kernel state with
+ * EPOLLONESHOT) and on the reaper's status pipe. A process that is gone is
+ * queued; the supervisor drains the queue before each request, because the
+ * kernel state belongs to the supervisor thread alone. When the first guest
+ * exits, it stores the status and interrupts the supervisor's RECV with
+ * SIGUSR2 until the supervisor says it has stopped: one signal could land
+ * just before RECV blocks.
+ */
+#include "unotify.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../kernel/kernel.h"
+
+#define GONE_MAX 1024
+
+static pthread_mutex_t gone_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t gone[GONE_MAX];
+static int ngone;
+static atomic_int gone_pending;
+static atomic_bool stop_requested;
+static atomic_bool supervisor_stopped;
+static int watch_epfd = -1;
+static int status_fd = -1;
+static int first_status;
+static pthread_t supervisor, watcher;
+
+enum {
+	EV_STATUS = 1
+};
+
+static void on_wake(int sig)
+{
+	(void)sig;
+}
+
+static void push_gone(pid_t tgid)
+{
+	pthread_mutex_lock(&gone_lock);
+	if (ngone < GONE_MAX)
+		gone[ngone++] = tgid;
+	atomic_store(&gone_pending, 1);
+	pthread_mutex_unlock(&gone_lock);
+}
+
+void kbox_watcher_drain(void)
+{
+	pid_t batch[GONE_MAX];
+	int n;
+
+	if (!atomic_load_explicit(&gone_pending, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&gone_lock);
+	n = ngone;
+	memcpy(batch, gone, sizeof(pid_t) * (size_t)n);
+	ngone = 0;
+	atomic_store(&gone_pending, 0);
+	pthread_mutex_unlock(&gone_lock);
+	for (int i = 0; i < n; i++)
+		kbox_kernel_process_gone(batch[i]);
+}
+
+bool kbox_watcher_stop_requested(void)
+{
+	return atomic_load(&stop_requested);
+}
+
+static void interrupt_supervisor(void)
+{
+	struct timespec ms = {.tv_nsec = 1000000};
+
+	atomic_store(&stop_requested, true);
+	while (!atomic_load(&supervisor_stopped)) {
+		pthread_kill(supervisor, SIGUSR2);
+		nanosleep(&ms, NULL);
+	}
+}
+
+static void *watch(void *arg)
+{
+	struct epoll_event evs[16];
+
+	(void)arg;
+	for (;;) {
+		int n = epoll_wait(watch_epfd, evs, 16, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			uint64_t d = evs[i].data.u64;
+
+			if (d & KBOX_EPOLL_PIDFD) {
+				push_gone((pid_t)(uint32_t)d);
+				continue;
+			}
+			if (read(status_fd, &first_status, sizeof(first_status)) !=
+			    sizeof(first_status))
+				first_status = -1;
+			goto done;
+		}
+	}
+	first_status = -1;
+done:
+	interrupt_supervisor();
+	return NULL;
+}
+
+int kbox_watcher_start(int reaper_status_fd)
+{
+	struct sigaction sa = {.sa_handler = on_wake}; /* no SA_RESTART: RECV must return */
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = EV_STATUS};
+	int err;
+
+	sigaction(SIGUSR2, &sa, NULL);
+	status_fd = reaper_status_fd;
+	supervisor = pthread_self();
+	watch_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (watch_epfd < 0 || epoll_ctl(watch_epfd, EPOLL_CTL_ADD, status_fd, &ev))
+		return -errno;
+	kbox_kernel_watch(watch_epfd);
+	err = pthread_create(&watcher, NULL, watch, NULL);
+	return -err;
+}
+
+int kbox_watcher_finish(int *status)
+{
+	atomic_store(&supervisor_stopped, true);
+	pthread_join(watcher, NULL);
+	close(watch_epfd);
+	*status = first_status;
+	return first_status == -1 ? -ECHILD : 0;
+}
