@@ -14,15 +14,26 @@
 #include "stub.h"
 #include "sys.h"
 
-#define NR_EXECVE	 59
-#define NR_EXECVEAT	 322
-#define SIG_SYS		 31
-#define SYS_SECCOMP_CODE 1
-#define AT_FDCWD_	 (-100)
-#define AT_EMPTY_PATH_	 0x1000
-#define SA_SIGINFO_	 0x00000004UL
-#define SA_RESTORER_	 0x04000000UL
-#define SA_NODEFER_	 0x40000000UL
+#define NR_OPEN		  2
+#define NR_FSTAT	  5
+#define NR_RECVMSG	  47
+#define NR_OPENAT	  257
+#define NR_OPENAT2	  437
+#define O_CLOEXEC_	  02000000
+#define S_IFMT_		  0170000
+#define S_IFSOCK_	  0140000
+#define SOL_SOCKET_	  1
+#define SCM_RIGHTS_	  1
+#define MSG_CMSG_CLOEXEC_ 0x40000000
+#define NR_EXECVE	  59
+#define NR_EXECVEAT	  322
+#define SIG_SYS		  31
+#define SYS_SECCOMP_CODE  1
+#define AT_FDCWD_	  (-100)
+#define AT_EMPTY_PATH_	  0x1000
+#define SA_SIGINFO_	  0x00000004UL
+#define SA_RESTORER_	  0x04000000UL
+#define SA_NODEFER_	  0x40000000UL
 
 /*
  * The x86-64 signal frame's ucontext up to the registers the handler uses
@@ -60,11 +71,79 @@ static void die_of_sigsys(void)
 		     stub_syscall(STUB_NR_GETTID, 0, 0, 0), SIG_SYS);
 }
 
+/* struct msghdr and struct cmsghdr of the x86-64 ABI, for one SCM_RIGHTS fd. */
+struct stub_iovec {
+	void *base;
+	unsigned long len;
+};
+
+struct stub_msghdr {
+	void *name;
+	int namelen;
+	struct stub_iovec *iov;
+	unsigned long iovlen;
+	void *control;
+	unsigned long controllen;
+	int flags;
+};
+
+struct stub_cmsg_fd {
+	unsigned long len;
+	int level;
+	int type;
+	int fd;
+	int pad;
+};
+
+/* Take the fd kbox queued in @carrier (see KBOX_STUB_OP_OPEN). */
+static long receive_fd(long carrier, int cloexec)
+{
+	struct stub_cmsg_fd cm = {0};
+	int token;
+	struct stub_iovec iov = {&token, sizeof(token)};
+	struct stub_msghdr msg = {
+		.iov = &iov, .iovlen = 1, .control = &cm, .controllen = sizeof(cm)};
+	long r = stub_syscall(NR_RECVMSG, carrier, &msg, cloexec ? MSG_CMSG_CLOEXEC_ : 0);
+
+	stub_syscall(STUB_NR_CLOSE, carrier, 0, 0);
+	if (r < 0)
+		return r;
+	if (cm.level != SOL_SOCKET_ || cm.type != SCM_RIGHTS_)
+		return -5; /* EIO: kbox sent no fd */
+	return cm.fd;
+}
+
+/* An O_PATH open or an openat2 the filter trapped: kbox opens, the fd comes back here. */
+static long forward_open(struct stub_ucontext *mc, long nr)
+{
+	unsigned long st[18]; /* struct stat: st_mode is the 32 bits at byte 24 */
+	long fd, flags;
+
+	fd = stub_request(KBOX_STUB_OP_OPEN, nr, mc->rdi, mc->rsi, mc->rdx, mc->r10);
+	if (fd < 0)
+		return fd;
+	if (stub_syscall(NR_FSTAT, fd, st, 0) < 0 || ((unsigned)st[3] & S_IFMT_) != S_IFSOCK_)
+		return fd; /* an open that waited (a FIFO) arrives as itself */
+	if (nr == NR_OPEN)
+		flags = mc->rsi;
+	else if (nr == NR_OPENAT)
+		flags = mc->rdx;
+	else
+		flags = *(const long *)mc->rdx; /* struct open_how: flags first; kbox read it */
+	return receive_fd(fd, flags & O_CLOEXEC_);
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
 	struct stub_ucontext *mc = ctx;
 	long dirfd, path, argv, envp, flags, fd, r;
 
+	if (si->si_code == SYS_SECCOMP_CODE &&
+	    (si->si_syscall == NR_OPEN || si->si_syscall == NR_OPENAT ||
+	     si->si_syscall == NR_OPENAT2)) {
+		mc->rax = forward_open(mc, si->si_syscall);
+		return;
+	}
 	if (si->si_code != SYS_SECCOMP_CODE ||
 	    (si->si_syscall != NR_EXECVE && si->si_syscall != NR_EXECVEAT)) {
 		die_of_sigsys();

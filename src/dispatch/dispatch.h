@@ -13,6 +13,9 @@ enum kbox_policy {
 	KBOX_POL_ALLOW,
 	KBOX_POL_NOTIFY,
 	KBOX_POL_EXEC,
+	KBOX_POL_OPATH1,
+	KBOX_POL_OPATH2,
+	KBOX_POL_TRAP,
 	KBOX_POL_IDENT,
 	KBOX_POL_SIGSYSARG,
 	KBOX_POL_PRCTL,
@@ -45,6 +48,9 @@ struct kbox_result kbox_dispatch(struct kbox_request *req);
 #define KBOX_DECLARE_EPERM(nr, name)
 #define KBOX_DECLARE_NOTIFY(nr, name) struct kbox_result sys_##name(struct kbox_request *req);
 #define KBOX_DECLARE_EXEC	      KBOX_DECLARE_NOTIFY
+#define KBOX_DECLARE_OPATH1	      KBOX_DECLARE_NOTIFY
+#define KBOX_DECLARE_OPATH2	      KBOX_DECLARE_NOTIFY
+#define KBOX_DECLARE_TRAP	      KBOX_DECLARE_NOTIFY
 #define KBOX_DECLARE_IDENT	      KBOX_DECLARE_NOTIFY
 #define KBOX_DECLARE_SIGSYSARG	      KBOX_DECLARE_NOTIFY
 #define KBOX_DECLARE_PRCTL	      KBOX_DECLARE_NOTIFY

@@ -308,6 +308,8 @@ struct kbox_result kbox_stub_request(struct kbox_request *req)
 		return stub_load_info(req);
 	case KBOX_STUB_OP_OPEN_FD:
 		return stub_open_fd(req);
+	case KBOX_STUB_OP_OPEN:
+		return kbox_stub_open(req);
 	case KBOX_STUB_OP_FAILED:
 		kbox_err("process %d: the exec stub could not load its program: %s",
 			 req->task->proc->tgid, strerror((int)-(int64_t)req->args[1]));

@@ -40,4 +40,7 @@ int kbox_exec_prepare(struct kbox_process *p, const struct kbox_lookup_ctx *ctx,
 int kbox_exec_find_program(const struct kbox_lookup_ctx *ctx, const char *name, char *out,
 			   size_t size);
 
+/* KBOX_STUB_OP_OPEN: an open the stub forwards, answered through an fd carrier. */
+struct kbox_result kbox_stub_open(struct kbox_request *req);
+
 #endif

@@ -73,33 +73,6 @@ static struct kbox_result open_defer(struct kbox_request *req, const struct fs_p
 	return fs_defer(req, &o->job);
 }
 
-/*
- * SECCOMP_IOCTL_NOTIF_ADDFD cannot install an O_PATH file (the kernel's
- * fget() skips them: EBADF), so until a tier can pass one (SCM_RIGHTS
- * through the stub), a guest O_PATH open gets the same inode reopened
- * O_RDONLY where that has no side effect: directories and regular files.
- * Deliberate difference: read() on it works, and it needs read permission.
- * Symlinks (O_PATH|O_NOFOLLOW), FIFOs, sockets and devices get ENXIO.
- */
-static int o_path_for_guest(int fd)
-{
-	char proc[32];
-	struct stat st;
-	int nfd;
-
-	if (fstat(fd, &st) < 0) {
-		nfd = -errno;
-	} else if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		nfd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		nfd = nfd < 0 ? -errno : nfd;
-	} else {
-		nfd = -ENXIO;
-	}
-	close(fd);
-	return nfd;
-}
-
 static struct kbox_result open_ctx(struct kbox_request *req, const struct fs_path *p, int flags,
 				   mode_t mode, unsigned lookup)
 {
@@ -113,8 +86,15 @@ static struct kbox_result open_ctx(struct kbox_request *req, const struct fs_pat
 	r = kbox_vfs_open_flags(&p->ctx, p->path, flags, mode, lookup, &would_block);
 	if (r == -EAGAIN && would_block)
 		return open_defer(req, p, flags, mode, lookup);
-	if (r >= 0 && (flags & O_PATH))
-		r = o_path_for_guest(r);
+	/*
+	 * The filter traps every O_PATH open to the stub (stub_open.c), since
+	 * SECCOMP_IOCTL_NOTIF_ADDFD cannot place an O_PATH file; a notified one
+	 * would leave the guest waiting on an answer that cannot be sent.
+	 */
+	if (r >= 0 && (flags & O_PATH) && !req->via_stub) {
+		close(r);
+		r = -ENXIO;
+	}
 	if (r < 0)
 		return fs_ret(r);
 	return kbox_res_fd(r, flags & O_CLOEXEC);

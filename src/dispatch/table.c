@@ -21,6 +21,9 @@
 #define KBOX_HANDLER_EPERM(name)     NULL
 #define KBOX_HANDLER_NOTIFY(name)    HANDLER(name)
 #define KBOX_HANDLER_EXEC(name)	     HANDLER(name)
+#define KBOX_HANDLER_OPATH1(name)    HANDLER(name)
+#define KBOX_HANDLER_OPATH2(name)    HANDLER(name)
+#define KBOX_HANDLER_TRAP(name)	     HANDLER(name)
 #define KBOX_HANDLER_IDENT(name)     HANDLER(name)
 #define KBOX_HANDLER_SIGSYSARG(name) HANDLER(name)
 #define KBOX_HANDLER_PRCTL(name)     HANDLER(name)

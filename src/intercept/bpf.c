@@ -14,6 +14,7 @@
 #include "bpf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -37,6 +38,9 @@ enum leaf {
 	LEAF_EXEC,
 	LEAF_SIGSYSARG,
 	LEAF_PRCTL,
+	LEAF_OPATH1,
+	LEAF_OPATH2,
+	LEAF_TRAP,
 };
 
 struct range {
@@ -85,6 +89,12 @@ static enum leaf leaf_of(int nr, const struct kbox_filter_config *cfg)
 		return LEAF_SIGSYSARG;
 	case KBOX_POL_PRCTL:
 		return LEAF_PRCTL;
+	case KBOX_POL_OPATH1:
+		return LEAF_OPATH1;
+	case KBOX_POL_OPATH2:
+		return LEAF_OPATH2;
+	case KBOX_POL_TRAP:
+		return LEAF_TRAP;
 	case KBOX_POL_NOTIFY:
 		break;
 	}
@@ -142,6 +152,17 @@ static void emit_leaf(struct emitter *e, enum leaf l)
 		emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SIGSYS);
 		emit_ret(e, SECCOMP_RET_USER_NOTIF);
 		emit_ret(e, SECCOMP_RET_ALLOW);
+		break;
+	case LEAF_OPATH1: /* open(path, flags): O_PATH goes to the stub */
+	case LEAF_OPATH2: /* openat(dirfd, path, flags) */
+		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0,
+		     OFF_ARG0_LO + 8 * (l == LEAF_OPATH1 ? 1 : 2));
+		emit(e, BPF_JMP | BPF_JSET | BPF_K, 0, 1, O_PATH);
+		emit_ret(e, SECCOMP_RET_TRAP);
+		emit_ret(e, SECCOMP_RET_USER_NOTIF);
+		break;
+	case LEAF_TRAP:
+		emit_ret(e, SECCOMP_RET_TRAP);
 		break;
 	case LEAF_PRCTL: /* PR_SET_DUMPABLE / PR_GET_DUMPABLE only */
 		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO);

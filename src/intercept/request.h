@@ -55,6 +55,7 @@ struct kbox_request {
 	struct kbox_task *task;
 	const struct kbox_tier_ops *tier;
 	void *tier_data; /* tier-private */
+	bool via_stub;	   /* forwarded by the stub (KBOX_STUB_OP_OPEN): any fd can be placed */
 	uint64_t start_ns; /* for tracing: when kbox received the call */
 	uint64_t end_ns;   /* ... and when its answer was ready, before it was sent */
 };

@@ -52,6 +52,15 @@ enum kbox_stub_op {
 	KBOX_STUB_OP_OPEN_FD = 3,
 	/* (op, status): the stub could not load the program; kbox logs why. */
 	KBOX_STUB_OP_FAILED = 4,
+	/*
+	 * (op, nr, a0, a1, a2, a3): an open(2)/openat(2) with O_PATH or an
+	 * openat2(2), which the filter traps to the stub because only the stub
+	 * can receive an O_PATH file (SECCOMP_IOCTL_NOTIF_ADDFD refuses them).
+	 * Returns -errno; or a CLOEXEC unix socket (the "carrier") from which
+	 * the stub receives the opened fd with SCM_RIGHTS; or, for an open that
+	 * had to wait (a FIFO), the opened fd itself, which is never a socket.
+	 */
+	KBOX_STUB_OP_OPEN = 5,
 };
 
 enum {

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -51,6 +52,9 @@ static uint32_t run(const struct seccomp_data *d)
 			break;
 		case BPF_JMP | BPF_JEQ | BPF_K:
 			pc += 1 + (a == f->k ? f->jt : f->jf);
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += 1 + ((a & f->k) ? f->jt : f->jf);
 			break;
 		case BPF_JMP | BPF_JGE | BPF_K:
 			pc += 1 + (a >= f->k ? f->jt : f->jf);
@@ -138,6 +142,25 @@ Test(bpf, exec_is_notified_only_from_the_exec_sites)
 	/* Same low half, other high half: still a trap. */
 	cr_expect_eq(action(SYS_execveat, 0, (site_a & 0xffffffffu) | (1ull << 40)),
 		     SECCOMP_RET_TRAP);
+}
+
+/* Only the stub can receive an O_PATH fd, so those opens trap to it. */
+static uint32_t action_arg(int nr, int idx, uint64_t v)
+{
+	struct seccomp_data d = {.nr = nr, .arch = AUDIT_ARCH_X86_64};
+
+	d.args[idx] = v;
+	return run(&d);
+}
+
+Test(bpf, o_path_opens_trap_to_the_stub)
+{
+	build(false);
+	cr_expect_eq(action_arg(SYS_openat, 2, O_RDONLY), SECCOMP_RET_USER_NOTIF);
+	cr_expect_eq(action_arg(SYS_openat, 2, O_PATH | O_NOFOLLOW), SECCOMP_RET_TRAP);
+	cr_expect_eq(action_arg(SYS_open, 1, O_PATH), SECCOMP_RET_TRAP);
+	cr_expect_eq(action_arg(SYS_open, 1, O_WRONLY | O_CREAT), SECCOMP_RET_USER_NOTIF);
+	cr_expect_eq(action_arg(SYS_openat2, 2, 0), SECCOMP_RET_TRAP);
 }
 
 Test(bpf, sigsys_and_dumpable_are_notified_only_for_themselves)
