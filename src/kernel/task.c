@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../vfs/vfs.h"
 
 #define HASH_SIZE   1024
 #define PENDING_MAX 256
@@ -474,6 +475,35 @@ static struct kbox_task *some_task_of(struct kbox_process *p)
 	return NULL;
 }
 
+/*
+ * The guest path of guest fd @gfd of @p. Fds that are no path in the guest
+ * (pipes, sockets, files outside every mount) keep the host's text, as
+ * Linux shows "pipe:[N]" or a path outside a chroot.
+ */
+static int fd_link(struct kbox_process *p, const char *num, char *buf, size_t size)
+{
+	char host[64], path[PATH_MAX];
+	int kfd, n;
+
+	kfd = p->pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, p->pidfd, atoi(num), 0);
+	if (kfd < 0)
+		return -ENOENT;
+	n = kbox_vfs_guest_path_of_fd(kfd, path, sizeof(path));
+	if (n < 0) {
+		snprintf(host, sizeof(host), "/proc/self/fd/%d", kfd);
+		n = (int)readlink(host, path, sizeof(path) - 1);
+		n = n < 0 ? -errno : n;
+	}
+	close(kfd);
+	if (n < 0)
+		return n;
+	n = (int)strnlen(path, sizeof(path));
+	if ((size_t)n > size)
+		n = (int)size;
+	memcpy(buf, path, (size_t)n);
+	return n;
+}
+
 int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size)
 {
 	struct kbox_task *t = task_find(pid);
@@ -485,6 +515,8 @@ int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size)
 		return 0;
 	if (!t)
 		t = some_task_of(p);
+	if (!strncmp(what, "fd/", 3))
+		return fd_link(p, what + 3, buf, size);
 	if (!strcmp(what, "exe"))
 		link = p->exe;
 	else if (!t)

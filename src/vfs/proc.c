@@ -3,8 +3,10 @@
  * The magic links of a host procfs shown in the guest. Resolved by kbox on
  * the host, "self" would name kbox and ".../exe" the exec stub; so inside a
  * procfs mount "self" and "thread-self" name the calling guest task, and a
- * guest process's "exe", "cwd" and "root" are the guest paths kbox keeps.
+ * guest process's "exe", "cwd" and "root" are the guest paths kbox keeps,
+ * and its "fd/N" the guest path of its fd N.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,18 @@ static pid_t pid_of(const char *rel)
 	return (end != rel && *end == '\0' && pid > 0) ? (pid_t)pid : 0;
 }
 
+/* "123/fd" or "123/task/456/fd": copy the part before "/fd" to @out. */
+static bool fd_dir_of(const char *rel, char *out, size_t size)
+{
+	size_t n = strlen(rel);
+
+	if (n < 4 || strcmp(rel + n - 3, "/fd") || n - 3 >= size)
+		return false;
+	memcpy(out, rel, n - 3);
+	out[n - 3] = '\0';
+	return true;
+}
+
 int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
 		       const char *parent, const char *name, char *buf, size_t size)
 {
@@ -60,7 +74,14 @@ int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_moun
 	if (!*rel && !strcmp(name, "thread-self"))
 		return put(buf, size, tmp,
 			   (size_t)snprintf(tmp, sizeof(tmp), "%d/task/%d", ctx->tgid, ctx->tid));
-	if (!proc_link || (strcmp(name, "exe") && strcmp(name, "cwd") && strcmp(name, "root")))
+	if (!proc_link)
+		return 0;
+	if (fd_dir_of(rel, tmp, sizeof(tmp))) {
+		pid = pid_of(tmp);
+		snprintf(tmp, sizeof(tmp), "fd/%.8s", name);
+		return pid ? proc_link(pid, tmp, buf, size) : 0;
+	}
+	if (strcmp(name, "exe") && strcmp(name, "cwd") && strcmp(name, "root"))
 		return 0;
 	pid = pid_of(rel);
 	return pid ? proc_link(pid, name, buf, size) : 0;
