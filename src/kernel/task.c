@@ -78,14 +78,17 @@ static void creds_init(struct kbox_creds *c)
 {
 	memset(c, 0, sizeof(*c));
 	if (config.fake_ids) {
+		/* As in a new user namespace (unshare -r, bwrap --uid): no supplementary groups. */
 		c->ruid = c->euid = c->suid = c->fsuid = config.uid;
 		c->rgid = c->egid = c->sgid = c->fsgid = config.gid;
-	} else {
-		c->ruid = c->euid = c->suid = c->fsuid = getuid();
-		c->rgid = c->egid = c->sgid = c->fsgid = getgid();
+		c->ngroups = 0;
+		return;
 	}
-	c->ngroups = 1;
-	c->groups[0] = c->rgid;
+	c->ruid = c->euid = c->suid = c->fsuid = getuid();
+	c->rgid = c->egid = c->sgid = c->fsgid = getgid();
+	c->ngroups = getgroups(KBOX_NGROUPS_MAX, c->groups);
+	if (c->ngroups < 0)
+		c->ngroups = 0;
 }
 
 int kbox_kernel_init(const struct kbox_kernel_config *cfg)
