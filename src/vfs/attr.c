@@ -3,6 +3,10 @@
  * Attribute changes by guest path: chmod, chown, utimens, truncate and
  * extended attributes. Linux reports a missing file before a read-only
  * mount, so the last component is always looked at first.
+ *
+ * A directory's mode, owner and ACL decide whether the host lets kbox walk
+ * through it; the dcache holds fds opened below it under the old ones, so a
+ * change to a directory drops what the cache holds below it.
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -26,6 +30,14 @@ static int attr_lookup(const struct kbox_lookup_ctx *ctx, const char *path, unsi
 	return r;
 }
 
+/* Release @nd after a change to its permissions: see the top of the file. */
+static void attr_done(struct kbox_nameidata *nd)
+{
+	if (S_ISDIR(nd->st.st_mode))
+		kbox_dcache_forget(nd);
+	kbox_nameidata_release(nd);
+}
+
 int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags, mode_t mode)
 {
 	struct kbox_nameidata nd;
@@ -34,7 +46,7 @@ int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 	if (r < 0)
 		return r;
 	r = kbox_hostdir_chmod(nd.dirfd, nd.name, mode);
-	kbox_nameidata_release(&nd);
+	attr_done(&nd);
 	return r;
 }
 
@@ -47,7 +59,7 @@ int kbox_vfs_chown(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 	if (r < 0)
 		return r;
 	r = kbox_hostdir_chown(nd.dirfd, nd.name, uid, gid);
-	kbox_nameidata_release(&nd);
+	attr_done(&nd);
 	return r;
 }
 
@@ -106,6 +118,9 @@ int kbox_vfs_xattr(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 		r = kbox_hostdir_removexattr(nd.dirfd, nd.name, xname);
 		break;
 	}
-	kbox_nameidata_release(&nd);
+	if (write)
+		attr_done(&nd);
+	else
+		kbox_nameidata_release(&nd);
 	return r;
 }

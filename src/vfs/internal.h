@@ -31,4 +31,27 @@ int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_moun
 /* @prefix[0..plen) is @path[0..len) or one of its leading directories. */
 bool kbox_path_has_prefix(const char *path, size_t len, const char *prefix, size_t plen);
 
+/*
+ * The directory cache (dcache.c): canonical guest path of a directory ->
+ * O_PATH fd, or of a symlink -> its target. Entries returned are pinned
+ * until kbox_dcache_put(). Thread-safe.
+ */
+struct kbox_dentry *kbox_dcache_find(const char *path, size_t len, size_t min, size_t *found,
+				     unsigned *gen);
+/* Hand @fd over to the cache (pinned entry), or NULL: the caller keeps @fd. */
+struct kbox_dentry *kbox_dcache_insert(const char *path, size_t len, int fd, unsigned gen);
+/* A symlink @path read with target @target (not pinned). */
+void kbox_dcache_insert_link(const char *path, size_t len, const char *target, unsigned gen);
+/* The directory fd of @e, or -1 when @e is a symlink: kbox_dcache_link() is its target. */
+int kbox_dcache_fd(const struct kbox_dentry *e);
+const char *kbox_dcache_link(const struct kbox_dentry *e);
+void kbox_dcache_put(struct kbox_dentry *e);
+/* Drop @path[0..len) and every entry below it. */
+void kbox_dcache_invalidate(const char *path, size_t len);
+/* After a namespace operation on @nd's last component. */
+void kbox_dcache_forget(const struct kbox_nameidata *nd);
+void kbox_dcache_flush(void);
+/* Live entries, for tests. */
+int kbox_dcache_count(void);
+
 #endif

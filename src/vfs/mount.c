@@ -40,6 +40,48 @@ static bool is_procfs(int fd)
 	return fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }
 
+/* The host, not the guest, makes and removes directories there: do not cache them. */
+static bool is_volatile(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 &&
+	       (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC);
+}
+
+/*
+ * True if @inner's host directory lies in @outer's and is visible there at
+ * a guest path no deeper mount hides: then one directory has two guest paths.
+ */
+static bool host_alias(const struct kbox_mount *outer, const struct kbox_mount *inner)
+{
+	size_t lo = strlen(outer->host), li = strlen(inner->host);
+	const char *rest = inner->host + (lo == 1 ? 0 : lo);
+	char g[PATH_MAX];
+	int n;
+
+	if (!kbox_path_has_prefix(inner->host, li, outer->host, lo))
+		return false;
+	n = kbox_path_join(outer->guest, rest[0] == '/' ? rest + 1 : rest, g, sizeof(g));
+	return n > 0 && kbox_vfs_mount_under(g, (size_t)n) == outer;
+}
+
+/*
+ * A change made through one guest path of an aliased directory must drop
+ * the cache of the other path too: dcache.c flushes it all for those.
+ */
+static void mark_aliases(void)
+{
+	int i, j;
+
+	for (i = 0; i < nmounts; i++)
+		mounts[i].aliased = false;
+	for (i = 0; i < nmounts; i++)
+		for (j = 0; j < nmounts; j++)
+			if (i != j && host_alias(&mounts[i], &mounts[j]))
+				mounts[i].aliased = mounts[j].aliased = true;
+}
+
 int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly)
 {
 	char guest[PATH_MAX], host[PATH_MAX];
@@ -73,9 +115,12 @@ int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly)
 	mounts[slot].fd = fd;
 	mounts[slot].readonly = readonly;
 	mounts[slot].is_proc = is_procfs(fd);
+	mounts[slot].uncached = is_volatile(fd);
 	mounts[slot].dev = st.st_dev;
 	mounts[slot].ino = st.st_ino;
 	mount_len[slot] = strlen(guest);
+	mark_aliases();
+	kbox_dcache_flush(); /* the new mount hides what the cache may hold below it */
 	return 0;
 }
 
@@ -93,6 +138,7 @@ void kbox_vfs_fini(void)
 {
 	int i;
 
+	kbox_dcache_flush();
 	for (i = 0; i < nmounts; i++)
 		close(mounts[i].fd);
 	nmounts = 0;

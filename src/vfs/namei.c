@@ -17,6 +17,11 @@
  * Fast path: a path without ".." and without symlinks costs one openat2 for
  * its parent directory from the deepest mount it lies in; a symlink on the
  * way makes that openat2 fail with ELOOP and the full walk runs instead.
+ *
+ * The dcache (dcache.c) remembers every directory the walk opened and every
+ * symlink it read, by canonical guest path: a parent seen before costs no
+ * syscall at all, one not seen is opened from its deepest cached ancestor,
+ * and a cached symlink is followed without readlinkat.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,8 +39,9 @@
 struct walk {
 	const struct kbox_lookup_ctx *ctx;
 	unsigned flags;
-	int fd;	       /* current directory, O_PATH */
-	bool borrowed; /* fd is the mount's own fd */
+	int fd;			  /* current directory, O_PATH */
+	bool borrowed;		  /* fd is the mount's own fd or dent's */
+	struct kbox_dentry *dent; /* the dcache entry holding fd, pinned */
 	const struct kbox_mount *mnt;
 	size_t glen;
 	int links;
@@ -55,37 +61,99 @@ static bool is_dotdot(const char *p, size_t n)
 	return n == 2 && p[0] == '.' && p[1] == '.';
 }
 
+/* Let go of the current directory: unpin its cache entry or close what kbox opened. */
+static void walk_drop(struct walk *w)
+{
+	if (w->dent)
+		kbox_dcache_put(w->dent);
+	else if (w->fd >= 0 && !w->borrowed)
+		close(w->fd);
+	w->dent = NULL;
+	w->fd = -1;
+}
+
 static void walk_set(struct walk *w, int fd, bool borrowed, const struct kbox_mount *m)
 {
-	if (w->fd >= 0 && !w->borrowed)
-		close(w->fd);
+	walk_drop(w);
 	w->fd = fd;
 	w->borrowed = borrowed;
 	w->mnt = m;
+}
+
+static void walk_set_cached(struct walk *w, struct kbox_dentry *d, const struct kbox_mount *m)
+{
+	walk_set(w, kbox_dcache_fd(d), true, m);
+	w->dent = d;
+}
+
+/*
+ * Hold @fd, just opened without following anything at canonical guest path
+ * @guest[0..len): the cache takes it if it may (not from before @gen).
+ */
+static void walk_hold(struct walk *w, int fd, const struct kbox_mount *m, const char *guest,
+		      size_t len, unsigned gen)
+{
+	struct kbox_dentry *d = m->uncached ? NULL : kbox_dcache_insert(guest, len, fd, gen);
+
+	if (d)
+		walk_set_cached(w, d, m);
+	else
+		walk_set(w, fd, false, m);
+}
+
+/*
+ * Open the directory at canonical guest path @guest[0..len) below mount @m:
+ * from the cache, else with one openat2 from its deepest cached ancestor or
+ * the mount, which no symlink and no ".." can leave.
+ */
+static int walk_open(struct walk *w, const struct kbox_mount *m, const char *guest, size_t len)
+{
+	size_t mlen = kbox_vfs_mount_len(m), off = mlen, found = 0;
+	struct kbox_dentry *d = NULL;
+	char rel[PATH_MAX];
+	unsigned gen = 0;
+	int fd, from = m->fd;
+
+	if (!m->uncached)
+		d = kbox_dcache_find(guest, len, mlen, &found, &gen);
+	if (d && kbox_dcache_link(d)) {
+		kbox_dcache_put(d); /* a symlink on the way: openat2 would give ELOOP */
+		return -ELOOP;
+	}
+	if (d && found == len) {
+		walk_set_cached(w, d, m);
+		return 0;
+	}
+	if (d) {
+		from = kbox_dcache_fd(d);
+		off = found;
+	}
+	off += off > 1 || mlen > 1;
+	memcpy(rel, guest + off, len - off);
+	rel[len - off] = '\0';
+	fd = kbox_hostdir_openat2(from, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, WALK_RESOLVE);
+	if (d)
+		kbox_dcache_put(d);
+	if (fd < 0)
+		return fd;
+	walk_hold(w, fd, m, guest, len, gen);
+	return 0;
 }
 
 /* Move to the directory at canonical guest path guest[0..len), opened from its mount. */
 static int walk_goto(struct walk *w, const char *guest, size_t len)
 {
 	const struct kbox_mount *m = kbox_vfs_mount_under(guest, len);
-	char rel[PATH_MAX];
-	size_t mlen, off;
-	int fd;
+	int r;
 
 	if (!m)
 		return -ENOENT;
-	mlen = kbox_vfs_mount_len(m);
-	if (mlen == len) {
+	if (kbox_vfs_mount_len(m) == len) {
 		walk_set(w, m->fd, true, m);
 	} else {
-		off = mlen == 1 ? 1 : mlen + 1;
-		memcpy(rel, guest + off, len - off);
-		rel[len - off] = '\0';
-		fd = kbox_hostdir_openat2(m->fd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-					  WALK_RESOLVE);
-		if (fd < 0)
-			return fd;
-		walk_set(w, fd, false, m);
+		r = walk_open(w, m, guest, len);
+		if (r < 0)
+			return r;
 	}
 	memmove(w->guest, guest, len);
 	w->guest[len] = '\0';
@@ -128,11 +196,13 @@ static void guest_pop(struct walk *w)
 }
 
 /* 1 with the target in w->link if @name is a symlink, @notlink if it is not. */
-static int walk_readlink(struct walk *w, const char *name, int notlink)
+static int walk_readlink(struct walk *w, const char *name, int notlink, unsigned gen)
 {
 	int n = kbox_vfs_proc_link(w->ctx, w->mnt, w->guest, name, w->link, PATH_MAX);
+	bool host = n == 0;
+	size_t nlen;
 
-	if (n == 0)
+	if (host)
 		n = kbox_hostdir_readlink(w->fd, name, w->link, PATH_MAX);
 
 	if (n == -EINVAL)
@@ -142,6 +212,39 @@ static int walk_readlink(struct walk *w, const char *name, int notlink)
 	if (n >= PATH_MAX)
 		return -ENAMETOOLONG;
 	w->link[n] = '\0';
+	if (host && !w->mnt->uncached && guest_push(w, name, strlen(name), &nlen) == 0) {
+		kbox_dcache_insert_link(w->guest, nlen, w->link, gen);
+		guest_pop(w);
+	}
+	return 1;
+}
+
+/*
+ * Probe the cache for child @name of the current directory: 1 with the
+ * target in w->link for a cached symlink, 0 with *dp the pinned directory
+ * entry or NULL. *gen: the generation to insert what is read next under.
+ */
+static int walk_probe(struct walk *w, const char *name, struct kbox_dentry **dp, unsigned *gen)
+{
+	struct kbox_dentry *d = NULL;
+	const char *link;
+	size_t nlen, found;
+
+	*dp = NULL;
+	*gen = 0;
+	if (w->mnt->uncached || guest_push(w, name, strlen(name), &nlen) < 0)
+		return 0;
+	d = kbox_dcache_find(w->guest, nlen, nlen - 1, &found, gen);
+	guest_pop(w);
+	if (!d)
+		return 0;
+	link = kbox_dcache_link(d);
+	if (!link) {
+		*dp = d;
+		return 0;
+	}
+	strcpy(w->link, link);
+	kbox_dcache_put(d);
 	return 1;
 }
 
@@ -162,6 +265,8 @@ static int walk_mount(struct walk *w, size_t nlen)
 /* Step into child directory @name: 0, 1 for a symlink (target in w->link), or -errno. */
 static int walk_down(struct walk *w, const char *name, size_t n)
 {
+	struct kbox_dentry *d;
+	unsigned gen;
 	size_t nlen;
 	int fd, r;
 
@@ -174,16 +279,22 @@ static int walk_down(struct walk *w, const char *name, size_t n)
 			guest_pop(w);
 		return r < 0 ? r : 0;
 	}
-	fd = kbox_hostdir_open_dir(w->fd, name);
-	if (fd >= 0) {
-		walk_set(w, fd, false, w->mnt);
+	guest_pop(w);
+	if (walk_probe(w, name, &d, &gen) == 1)
+		return 1;
+	fd = d ? -1 : kbox_hostdir_open_dir(w->fd, name);
+	if (d || fd >= 0) {
+		guest_push(w, name, n, &nlen);
+		if (d)
+			walk_set_cached(w, d, w->mnt);
+		else
+			walk_hold(w, fd, w->mnt, w->guest, nlen, gen);
 		w->glen = nlen;
 		return 0;
 	}
-	guest_pop(w);
 	if (fd != -ENOTDIR)
 		return fd;
-	return walk_readlink(w, name, -ENOTDIR);
+	return walk_readlink(w, name, -ENOTDIR, gen);
 }
 
 /* Continue with the symlink target in w->link followed by @rest. */
@@ -252,6 +363,8 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 	bool follow = (w->flags & KBOX_LOOKUP_FOLLOW) || slash_follows;
 	bool want_dir = (w->flags & KBOX_LOOKUP_DIRECTORY) || slash_follows;
 	char name[NAME_MAX + 1];
+	struct kbox_dentry *d;
+	unsigned gen = 0;
 	int last, r;
 
 	if (n > NAME_MAX)
@@ -259,11 +372,17 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 	last = last_kind(w, p, n, name);
 	if (last < 0)
 		return last;
+	if (follow && last == KBOX_LAST_NORM) {
+		if (walk_probe(w, name, &d, &gen) == 1)
+			return 1; /* a cached symlink: no lstat, no readlink */
+		if (d)
+			kbox_dcache_put(d);
+	}
 	nd->st_err = 1;
 	if (follow || want_dir || (w->flags & KBOX_LOOKUP_STAT)) {
 		nd->st_err = kbox_hostdir_lstat(w->fd, name, &nd->st);
 		if (nd->st_err == 0 && S_ISLNK(nd->st.st_mode) && follow) {
-			r = walk_readlink(w, name, -EINVAL);
+			r = walk_readlink(w, name, -EINVAL, gen);
 			return r < 0 ? r : 1;
 		}
 		if (nd->st_err == 0 && want_dir && !S_ISDIR(nd->st.st_mode))
@@ -271,7 +390,9 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 	}
 	nd->dirfd = w->fd;
 	nd->dirfd_borrowed = w->borrowed;
+	nd->dent = w->dent;
 	w->fd = -1;
+	w->dent = NULL;
 	nd->mnt = w->mnt;
 	memcpy(nd->parent_guest, w->guest, w->glen + 1);
 	strcpy(nd->name, name);
@@ -422,6 +543,7 @@ int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, 
 
 	nd->dirfd = -1;
 	nd->dirfd_borrowed = false;
+	nd->dent = NULL;
 	if (!path[0] && !(flags & KBOX_LOOKUP_EMPTY))
 		return -ENOENT;
 	start = path[0] == '/' ? ctx->root : ctx->base;
@@ -435,15 +557,17 @@ int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, 
 	}
 	if (r == 0)
 		r = walk_path(&w, p, nd);
-	if (w.fd >= 0 && !w.borrowed)
-		close(w.fd);
+	walk_drop(&w);
 	return r;
 }
 
 void kbox_nameidata_release(struct kbox_nameidata *nd)
 {
-	if (nd->dirfd >= 0 && !nd->dirfd_borrowed)
+	if (nd->dent)
+		kbox_dcache_put(nd->dent);
+	else if (nd->dirfd >= 0 && !nd->dirfd_borrowed)
 		close(nd->dirfd);
+	nd->dent = NULL;
 	nd->dirfd = -1;
 }
 

@@ -4,6 +4,8 @@
  * rename, link. The last component is never followed; errors for ".", ".."
  * and mount roots are chosen here as Linux chooses them from the last
  * component's kind, because the backend only ever sees ".".
+ * Every operation that may change what a name is drops that name, and all
+ * cached below it, from the dcache (whether or not it succeeded: cheap).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +60,7 @@ int kbox_vfs_mkdir(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 	r = create_check(&nd);
 	if (r == 0)
 		r = kbox_hostdir_mkdir(nd.dirfd, host_name(&nd, buf), mode);
+	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -73,6 +76,7 @@ int kbox_vfs_mknod(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 	r = create_check(&nd);
 	if (r == 0)
 		r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev);
+	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -88,6 +92,7 @@ int kbox_vfs_symlink(const char *target, const struct kbox_lookup_ctx *ctx, cons
 	r = create_check(&nd);
 	if (r == 0)
 		r = kbox_hostdir_symlink(target, nd.dirfd, host_name(&nd, buf));
+	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -111,6 +116,7 @@ int kbox_vfs_rmdir(const struct kbox_lookup_ctx *ctx, const char *path)
 		r = -EBUSY;
 	else
 		r = kbox_hostdir_rmdir(nd.dirfd, host_name(&nd, buf));
+	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -129,6 +135,7 @@ int kbox_vfs_unlink(const struct kbox_lookup_ctx *ctx, const char *path)
 		r = -EROFS;
 	else
 		r = kbox_hostdir_unlink(nd.dirfd, host_name(&nd, buf));
+	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -167,6 +174,8 @@ int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
 	if (r == 0)
 		r = kbox_hostdir_rename(o.dirfd, host_name(&o, obuf), n.dirfd, host_name(&n, nbuf),
 					flags);
+	kbox_dcache_forget(&o);
+	kbox_dcache_forget(&n);
 	kbox_nameidata_release(&n);
 	kbox_nameidata_release(&o);
 	return r;
@@ -191,6 +200,7 @@ int kbox_vfs_link(const struct kbox_lookup_ctx *octx, const char *opath, unsigne
 		r = -EXDEV;
 	if (r == 0)
 		r = kbox_hostdir_link(o.dirfd, o.name, n.dirfd, host_name(&n, buf));
+	kbox_dcache_forget(&n);
 	kbox_nameidata_release(&n);
 	kbox_nameidata_release(&o);
 	return r;
@@ -208,6 +218,7 @@ int kbox_vfs_link_fd(int fd, const struct kbox_lookup_ctx *nctx, const char *npa
 	r = create_check(&n);
 	if (r == 0)
 		r = kbox_hostdir_link_fd(fd, n.dirfd, host_name(&n, buf));
+	kbox_dcache_forget(&n);
 	kbox_nameidata_release(&n);
 	return r;
 }

@@ -69,6 +69,7 @@ int kbox_vfs_unix_bind(const struct kbox_lookup_ctx *ctx, const char *path, int 
 			pthread_join(th, NULL);
 			r = j.result;
 		}
+		kbox_dcache_forget(&nd);
 	}
 	kbox_nameidata_release(&nd);
 	return r;

@@ -25,8 +25,10 @@ struct kbox_mount {
 	char host[PATH_MAX];  /* canonical host path of the source directory */
 	int fd;		      /* O_PATH|O_DIRECTORY fd of the source */
 	bool readonly;
-	bool is_proc;	      /* the source is a procfs: its magic links are the guest's */
-	dev_t dev; /* st_dev and st_ino of the source, to map host fds back */
+	bool is_proc;  /* the source is a procfs: its magic links are the guest's */
+	bool uncached; /* procfs/sysfs: the host changes its directories, not kbox */
+	bool aliased;  /* its host directory overlaps another mount's */
+	dev_t dev;     /* st_dev and st_ino of the source, to map host fds back */
 	ino_t ino;
 };
 
@@ -47,6 +49,8 @@ int kbox_path_join(const char *base, const char *rel, char *out, size_t size);
 /* Fold "//", "." and ".." lexically: for paths already known to be canonical. */
 int kbox_path_normalize(const char *path, char *out, size_t size);
 
+struct kbox_dentry;
+
 /* Result of resolving a path up to its last component. */
 struct kbox_nameidata {
 	int dirfd;		      /* kbox-owned O_PATH fd of the parent directory */
@@ -55,9 +59,10 @@ struct kbox_nameidata {
 	char parent_guest[PATH_MAX];  /* canonical guest path of the parent */
 	bool trailing_slash;	      /* the path ended in "/" (must be a directory) */
 	/* Added by the walker (kbox extensions): */
-	bool dirfd_borrowed; /* dirfd is a mount's own fd: release does not close it */
-	int last;	     /* KBOX_LAST_*: what kind of component @name is */
-	int st_err;	     /* STAT/FOLLOW: 0 if st holds lstat(name), else -errno; 1: not asked */
+	bool dirfd_borrowed; /* dirfd is a mount's or the dcache's: release does not close it */
+	struct kbox_dentry *dent; /* the dcache entry dirfd belongs to, pinned; or NULL */
+	int last;		  /* KBOX_LAST_*: what kind of component @name is */
+	int st_err; /* STAT/FOLLOW: 0 if st holds lstat(name), else -errno; 1: not asked */
 	struct stat st;
 };
 
@@ -140,6 +145,13 @@ int kbox_vfs_stat(const struct kbox_lookup_ctx *ctx, const char *path, unsigned 
  * -ENOENT when it lies under no mount (an fd the guest got elsewhere).
  */
 int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size);
+
+/*
+ * The directory cache (on by default). Its coherence rests on every change
+ * to the guest's tree going through this process's kbox_vfs_* calls: turn
+ * it off where another process may change the tree (an in-process tier).
+ */
+void kbox_vfs_dcache_enable(bool on);
 
 /* Canonical guest path of a directory path, for chdir/chroot. */
 int kbox_vfs_realpath(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
