@@ -46,28 +46,25 @@ static int bad(const char *fmt, const char *arg)
 	return -1;
 }
 
-static int parse_bind(const char *spec, struct kbox_cli *cli)
+/* HOST:GUEST[:ro|:rw], split in place: the strings live in argv for the whole run. */
+static int parse_bind(char *spec, struct kbox_cli *cli)
 {
-	char *copy, *guest, *mode;
+	char *guest = strchr(spec, ':'), *mode = guest ? strchr(guest + 1, ':') : NULL;
 	struct kbox_bind *b;
 
 	if (cli->nbinds >= KBOX_BINDS_MAX)
 		return bad("too many --bind options (at most 32): '%s'", spec);
-	copy = strdup(spec);
-	guest = copy ? strchr(copy, ':') : NULL;
-	if (!guest || guest == copy || !guest[1])
+	if (!guest || guest == spec || !guest[1] || guest[1] == ':')
 		return bad("--bind wants HOST:GUEST[:ro], got '%s'", spec);
-	*guest++ = '\0';
-	mode = strchr(guest, ':');
-	if (mode) {
-		*mode++ = '\0';
-		if (strcmp(mode, "ro") && strcmp(mode, "rw"))
-			return bad("--bind mode must be 'ro' or 'rw': '%s'", spec);
-	}
-	if (guest[0] != '/')
+	if (mode && strcmp(mode + 1, "ro") && strcmp(mode + 1, "rw"))
+		return bad("--bind mode must be 'ro' or 'rw': '%s'", spec);
+	if (guest[1] != '/')
 		return bad("--bind GUEST must be an absolute path: '%s'", spec);
+	*guest++ = '\0';
+	if (mode)
+		*mode++ = '\0';
 	b = &cli->binds[cli->nbinds++];
-	b->host = copy;
+	b->host = spec;
 	b->guest = guest;
 	b->readonly = mode && !strcmp(mode, "ro");
 	return 0;

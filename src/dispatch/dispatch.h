@@ -20,6 +20,8 @@ enum kbox_policy {
 	KBOX_POL_SIGSYSARG,
 	KBOX_POL_PRCTL,
 	KBOX_POL_EPERM,
+	KBOX_POL_CLONE,
+	KBOX_POL_ENOSYS,
 };
 
 typedef struct kbox_result (*kbox_handler_fn)(struct kbox_request *req);
@@ -46,6 +48,8 @@ struct kbox_result kbox_dispatch(struct kbox_request *req);
 /* Declarations of every handler named in syscalls.def. */
 #define KBOX_DECLARE_ALLOW(nr, name)
 #define KBOX_DECLARE_EPERM(nr, name)
+#define KBOX_DECLARE_CLONE(nr, name)
+#define KBOX_DECLARE_ENOSYS(nr, name)
 #define KBOX_DECLARE_NOTIFY(nr, name) struct kbox_result sys_##name(struct kbox_request *req);
 #define KBOX_DECLARE_EXEC	      KBOX_DECLARE_NOTIFY
 #define KBOX_DECLARE_OPATH1	      KBOX_DECLARE_NOTIFY

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Process bookkeeping: clone family, exit, unshare. The host runs all of
- * them (only the task itself can create or end tasks); kbox notes first
- * what the child inherits and what ends.
+ * Process bookkeeping: exit and unshare. The host runs them (only the
+ * task itself can end tasks or unshare); kbox notes what ends and what is
+ * no longer shared. The clone family is not notified at all: see
+ * src/kernel/task.c for how children are found.
  */
 #include <errno.h>
 #include <linux/sched.h>
@@ -16,43 +17,6 @@
 #define NAMESPACE_FLAGS                                                                            \
 	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
-
-static struct kbox_result announce_clone(struct kbox_request *req, uint64_t flags)
-{
-	if (flags & NAMESPACE_FLAGS)
-		return kbox_res_value(-EPERM, KBOX_DISP_DENIED);
-	kbox_kernel_clone_announce(req->task, flags);
-	return kbox_res_continue();
-}
-
-struct kbox_result sys_clone(struct kbox_request *req)
-{
-	return announce_clone(req, req->args[0]);
-}
-
-struct kbox_result sys_clone3(struct kbox_request *req)
-{
-	uint64_t flags;
-	int err;
-
-	/* Linux checks the size first: CLONE_ARGS_SIZE_VER0 is 64 bytes. */
-	if (req->args[1] < 64)
-		return kbox_errno(EINVAL);
-	err = kbox_read_guest(req, req->args[0], &flags, sizeof(flags));
-	if (err)
-		return kbox_errno(-err);
-	return announce_clone(req, flags);
-}
-
-struct kbox_result sys_fork(struct kbox_request *req)
-{
-	return announce_clone(req, SIGCHLD);
-}
-
-struct kbox_result sys_vfork(struct kbox_request *req)
-{
-	return announce_clone(req, CLONE_VM | CLONE_VFORK | SIGCHLD);
-}
 
 /* The tid may be reused as soon as the thread is gone: forget it now. */
 struct kbox_result sys_exit(struct kbox_request *req)

@@ -19,6 +19,8 @@
 #endif
 #define KBOX_HANDLER_ALLOW(name)     NULL
 #define KBOX_HANDLER_EPERM(name)     NULL
+#define KBOX_HANDLER_CLONE(name)     NULL
+#define KBOX_HANDLER_ENOSYS(name)    NULL
 #define KBOX_HANDLER_NOTIFY(name)    HANDLER(name)
 #define KBOX_HANDLER_EXEC(name)	     HANDLER(name)
 #define KBOX_HANDLER_OPATH1(name)    HANDLER(name)
@@ -29,8 +31,7 @@
 #define KBOX_HANDLER_PRCTL(name)     HANDLER(name)
 
 static const struct kbox_syscall_info table[KBOX_SYSCALL_MAX] = {
-#define KBOX_SYSCALL(nr, name, pol)                                                                \
-	[nr] = {nr, #name, KBOX_POL_##pol, KBOX_HANDLER_##pol(name)},
+#define KBOX_SYSCALL(nr, name, pol) [nr] = {nr, #name, KBOX_POL_##pol, KBOX_HANDLER_##pol(name)},
 #include "syscalls.def"
 #undef KBOX_SYSCALL
 };
@@ -57,6 +58,37 @@ struct kbox_result kbox_errno(int err)
 	return kbox_res_value(-err, KBOX_DISP_EMULATED);
 }
 
+/*
+ * Calls after which a child forked earlier would inherit something else
+ * (see kbox_kernel_adopt_children): chdir, fchdir, chroot, umask, the
+ * set*id family, unshare, exit_group, and the stub committing an exec.
+ */
+static bool changes_inheritance(const struct kbox_request *req)
+{
+	switch (req->nr) {
+	case 80:
+	case 81:
+	case 161:
+	case 95:
+	case 105:
+	case 106:
+	case 113:
+	case 114:
+	case 116:
+	case 117:
+	case 119:
+	case 122:
+	case 123:
+	case 272:
+	case 231:
+		return true;
+	case (int)KBOX_STUB_NR:
+		return req->args[0] == KBOX_STUB_OP_LOAD_INFO;
+	default:
+		return false;
+	}
+}
+
 struct kbox_result kbox_dispatch(struct kbox_request *req)
 {
 	const struct kbox_syscall_info *info;
@@ -64,6 +96,8 @@ struct kbox_result kbox_dispatch(struct kbox_request *req)
 	req->task = kbox_kernel_task_get(req->tid);
 	if (!req->task)
 		return kbox_res_value(-ENOSYS, KBOX_DISP_DENIED);
+	if (changes_inheritance(req))
+		kbox_kernel_adopt_children(req->task);
 	if (req->nr == (int)KBOX_STUB_NR)
 		return kbox_stub_request(req);
 	info = kbox_syscall_info(req->nr);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stddef.h>
@@ -24,6 +25,11 @@
 #include "../dispatch/dispatch.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
+
+/* Every namespace flag of clone(2); all fit the low 32 bits the filter checks. */
+#define CLONE_NAMESPACES                                                                           \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
+	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
 #define OFF_NR	    offsetof(struct seccomp_data, nr)
 #define OFF_ARCH    offsetof(struct seccomp_data, arch)
@@ -41,6 +47,8 @@ enum leaf {
 	LEAF_OPATH1,
 	LEAF_OPATH2,
 	LEAF_TRAP,
+	LEAF_CLONE,
+	LEAF_ENOSYS,
 };
 
 struct range {
@@ -95,6 +103,10 @@ static enum leaf leaf_of(int nr, const struct kbox_filter_config *cfg)
 		return LEAF_OPATH2;
 	case KBOX_POL_TRAP:
 		return LEAF_TRAP;
+	case KBOX_POL_CLONE:
+		return LEAF_CLONE;
+	case KBOX_POL_ENOSYS:
+		return LEAF_ENOSYS;
 	case KBOX_POL_NOTIFY:
 		break;
 	}
@@ -163,6 +175,15 @@ static void emit_leaf(struct emitter *e, enum leaf l)
 		break;
 	case LEAF_TRAP:
 		emit_ret(e, SECCOMP_RET_TRAP);
+		break;
+	case LEAF_CLONE: /* clone(flags, ...): no namespaces */
+		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO);
+		emit(e, BPF_JMP | BPF_JSET | BPF_K, 0, 1, CLONE_NAMESPACES);
+		emit_ret(e, SECCOMP_RET_ERRNO | EPERM);
+		emit_ret(e, SECCOMP_RET_ALLOW);
+		break;
+	case LEAF_ENOSYS:
+		emit_ret(e, SECCOMP_RET_ERRNO | ENOSYS);
 		break;
 	case LEAF_PRCTL: /* PR_SET_DUMPABLE / PR_GET_DUMPABLE only */
 		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO);

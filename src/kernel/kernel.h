@@ -8,8 +8,8 @@
  *
  * Sharing follows Linux: threads (CLONE_THREAD) share the process; CLONE_FS
  * shares struct kbox_fs_state; fork copies. A task that kbox sees for the
- * first time is matched with the clone its parent announced (see
- * kbox_kernel_task_get()). Tids are reused: a task is forgotten when it
+ * first time inherits from its parent (see kbox_kernel_task_get() and
+ * kbox_kernel_adopt_children()). Tids are reused: a task is forgotten when it
  * calls exit, when its process calls exit_group or execs from another
  * thread, and when its process's pidfd says it is gone.
  *
@@ -105,10 +105,11 @@ void kbox_kernel_process_gone(pid_t tgid);
 void kbox_kernel_exec_commit(struct kbox_task *t);
 
 /*
- * The parent announced a clone with @flags (CLONE_*; fork is SIGCHLD,
- * vfork is CLONE_VM|CLONE_VFORK): snapshot what the child will inherit.
+ * Before @t changes what children inherit (cwd, root, umask, ids, program)
+ * or exits: give every child it forked that kbox has not seen yet the state
+ * it was forked with.
  */
-void kbox_kernel_clone_announce(struct kbox_task *parent, uint64_t flags);
+void kbox_kernel_adopt_children(struct kbox_task *t);
 /* unshare(CLONE_FS): the calling process gets its own copy. */
 int kbox_kernel_unshare_fs(struct kbox_task *t);
 

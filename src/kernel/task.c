@@ -2,16 +2,19 @@
 /*
  * Tasks and processes of the guest, keyed by host tid and tgid.
  *
- * A CONTINUEd clone never tells kbox the child's tid: the child first shows
- * up as an unknown tid making a syscall. So the parent's clone is notified
- * first and kbox snapshots what the child inherits (a "pending clone");
- * the unknown tid is then placed by /proc/<tid>/status (Tgid, PPid) and
- * takes the oldest pending clone of its parent. If the parent changed its
- * cwd between two quick forks and the second child speaks first, the two
- * snapshots could be swapped; that needs both to differ and is accepted.
+ * Forks run on the host unseen (the clone family is not notified: a
+ * notified fork could fail with EINTR when a signal lands before kbox
+ * receives it, which Linux never does). A child therefore first shows up as
+ * an unknown tid making a syscall; it is placed by /proc/<tid>/status (Tgid,
+ * PPid) and inherits its parent's state as it is then. That is right as
+ * long as the parent has not changed what children inherit (cwd, root,
+ * umask, ids, program) since the fork: so before any such change, and
+ * before the parent exits, kbox adopts the parent's unseen children
+ * (/proc/<pid>/task/<tid>/children) with the state they were forked with.
  */
 #include "kernel.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -26,24 +29,11 @@
 #include "../lib/log.h"
 #include "../vfs/vfs.h"
 
-#define HASH_SIZE   1024
-#define PENDING_MAX 256
-
-struct pending_clone {
-	pid_t parent_tgid;
-	uint64_t flags;
-	struct kbox_fs_state *fs; /* shared (CLONE_FS, ref held) or a private copy */
-	struct kbox_creds creds;
-	char exe[PATH_MAX];
-	bool used;
-};
+#define HASH_SIZE 1024
 
 static struct kbox_kernel_config config;
 static struct kbox_task *tasks[HASH_SIZE];
 static struct kbox_process *procs[HASH_SIZE];
-static struct pending_clone pending[PENDING_MAX];
-static unsigned pending_seq[PENDING_MAX];
-static unsigned pending_clock;
 static int nprocs;
 static int watch_epfd = -1;
 
@@ -118,9 +108,6 @@ void kbox_kernel_fini(void)
 			process_free(p);
 		}
 	}
-	for (int i = 0; i < PENDING_MAX; i++)
-		if (pending[i].used)
-			fs_put(pending[i].fs);
 }
 
 struct kbox_process *kbox_kernel_process_find(pid_t tgid)
@@ -201,50 +188,6 @@ static struct kbox_process *process_new(pid_t tgid, pid_t ppid)
 	return p;
 }
 
-/* Oldest pending clone announced by @parent_tgid with or without CLONE_THREAD. */
-static struct pending_clone *pending_take(pid_t parent_tgid, bool thread)
-{
-	int best = -1;
-
-	for (int i = 0; i < PENDING_MAX; i++) {
-		struct pending_clone *pc = &pending[i];
-
-		if (!pc->used || pc->parent_tgid != parent_tgid)
-			continue;
-		if (!!(pc->flags & CLONE_THREAD) != thread)
-			continue;
-		if (best < 0 || pending_seq[i] < pending_seq[best])
-			best = i;
-	}
-	if (best < 0)
-		return NULL;
-	pending[best].used = false;
-	return &pending[best];
-}
-
-/*
- * A child whose parent already exited was reparented to kbox's reaper, so
- * its PPid no longer names the announcer: take the oldest pending clone of
- * a parent that is gone.
- */
-static struct pending_clone *pending_take_orphan(void)
-{
-	int best = -1;
-
-	for (int i = 0; i < PENDING_MAX; i++) {
-		if (!pending[i].used || (pending[i].flags & CLONE_THREAD))
-			continue;
-		if (kbox_kernel_process_find(pending[i].parent_tgid))
-			continue;
-		if (best < 0 || pending_seq[i] < pending_seq[best])
-			best = i;
-	}
-	if (best < 0)
-		return NULL;
-	pending[best].used = false;
-	return &pending[best];
-}
-
 static struct kbox_task *task_insert(pid_t tid, struct kbox_process *p, struct kbox_fs_state *fs)
 {
 	struct kbox_task *t = calloc(1, sizeof(*t));
@@ -262,51 +205,61 @@ static struct kbox_task *task_insert(pid_t tid, struct kbox_process *p, struct k
 	return t;
 }
 
-/* The fs a new task starts with: from its clone, else a copy of a relative's, else the default. */
-static struct kbox_fs_state *inherited_fs(struct pending_clone *pc, struct kbox_process *relative)
+static struct kbox_task *any_task_of(struct kbox_process *p)
+{
+	for (int i = 0; i < HASH_SIZE; i++)
+		for (struct kbox_task *t = tasks[i]; t; t = t->hash_next)
+			if (t->proc == p)
+				return t;
+	return NULL;
+}
+
+/* A copy of @from's fs (a fork), or the starting state when the parent is unknown. */
+static struct kbox_fs_state *fs_from(const struct kbox_task *from)
 {
 	struct kbox_fs_state def = {.umask = 022};
 
-	if (pc)
-		return pc->fs; /* the reference moves to the task */
-	for (int i = 0; relative && i < HASH_SIZE; i++)
-		for (struct kbox_task *t = tasks[i]; t; t = t->hash_next)
-			if (t->proc == relative)
-				return fs_new(t->fs);
+	if (from)
+		return fs_new(from->fs);
 	snprintf(def.cwd, sizeof(def.cwd), "%s", config.initial_cwd);
 	snprintf(def.root, sizeof(def.root), "/");
 	return fs_new(&def);
 }
 
-static struct kbox_process *new_guest_process(pid_t tgid, pid_t ppid, struct pending_clone **pcp)
+/* A new process @tgid forked by @parent (NULL: unknown, e.g. already gone). */
+static struct kbox_process *process_from(pid_t tgid, const struct kbox_process *parent)
 {
-	struct kbox_process *parent = kbox_kernel_process_find(ppid);
-	struct pending_clone *pc = pending_take(ppid, false);
-	struct kbox_process *p;
+	struct kbox_process *p = process_new(tgid, parent ? parent->tgid : 0);
 
-	if (!pc && !parent)
-		pc = pending_take_orphan();
-	p = process_new(tgid, parent || pc ? (pc ? pc->parent_tgid : ppid) : 0);
 	if (!p)
 		return NULL;
-	if (pc) {
-		p->creds = pc->creds;
-		memcpy(p->exe, pc->exe, sizeof(p->exe));
-	} else if (parent) {
-		p->creds = parent->creds;
-		memcpy(p->exe, parent->exe, sizeof(p->exe));
-	} else {
+	if (!parent) {
 		creds_init(&p->creds);
+		return p;
 	}
-	*pcp = pc;
+	p->creds = parent->creds;
+	p->dumpable = parent->dumpable;
+	p->sigsys_act_set = parent->sigsys_act_set;
+	memcpy(p->sigsys_act, parent->sigsys_act, sizeof(p->sigsys_act));
+	memcpy(p->exe, parent->exe, sizeof(p->exe));
 	return p;
+}
+
+/* A thread joins its process and, as pthreads do (CLONE_FS), shares its fs. */
+static struct kbox_task *thread_join(pid_t tid, struct kbox_process *p)
+{
+	struct kbox_task *sibling = any_task_of(p);
+
+	if (!sibling)
+		return task_insert(tid, p, fs_from(NULL));
+	sibling->fs->refs++;
+	return task_insert(tid, p, sibling->fs);
 }
 
 struct kbox_task *kbox_kernel_task_get(pid_t tid)
 {
 	struct kbox_task *t = task_find(tid);
-	struct pending_clone *pc = NULL;
-	struct kbox_process *p;
+	struct kbox_process *p, *parent;
 	pid_t tgid, ppid;
 
 	if (t)
@@ -314,16 +267,15 @@ struct kbox_task *kbox_kernel_task_get(pid_t tid)
 	if (read_status_ids(tid, &tgid, &ppid))
 		return NULL;
 	p = kbox_kernel_process_find(tgid);
-	if (p && tgid != tid) {
-		pc = pending_take(tgid, true);
-		return task_insert(tid, p, inherited_fs(pc, p));
-	}
-	if (!p) {
-		p = new_guest_process(tgid, ppid, &pc);
-		if (!p)
-			return NULL;
-	}
-	return task_insert(tid, p, inherited_fs(pc, kbox_kernel_process_find(p->ppid)));
+	if (p && tgid != tid)
+		return thread_join(tid, p);
+	if (p) /* the first process, created before it ran */
+		return task_insert(tid, p, fs_from(NULL));
+	parent = kbox_kernel_process_find(ppid);
+	p = process_from(tgid, parent);
+	if (!p)
+		return NULL;
+	return task_insert(tid, p, fs_from(parent ? any_task_of(parent) : NULL));
 }
 
 struct kbox_process *kbox_kernel_set_first(pid_t tgid)
@@ -404,41 +356,47 @@ void kbox_kernel_exec_commit(struct kbox_task *t)
 	memset(p->sigsys_act, 0, sizeof(p->sigsys_act));
 }
 
-static int pending_slot(void)
+/* Adopt the unseen children of thread @tid of @t's process: they were forked with @forker's state.
+ */
+static void adopt_children_of(struct kbox_task *t, const char *tid)
 {
-	int oldest = 0;
+	char path[96];
+	struct kbox_task *forker;
+	struct kbox_process *p;
+	FILE *f;
+	int child;
 
-	for (int i = 0; i < PENDING_MAX; i++) {
-		if (!pending[i].used)
-			return i;
-		if (pending_seq[i] < pending_seq[oldest])
-			oldest = i;
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)t->proc->tgid, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	forker = task_find(atoi(tid));
+	if (!forker || forker->proc != t->proc)
+		forker = t;
+	while (fscanf(f, "%d", &child) == 1) {
+		if (task_find(child) || kbox_kernel_process_find(child))
+			continue;
+		p = process_from(child, t->proc);
+		if (p)
+			task_insert(child, p, fs_from(forker));
 	}
-	/* Full: a clone that failed long ago left a stale record; recycle the oldest. */
-	fs_put(pending[oldest].fs);
-	pending[oldest].used = false;
-	return oldest;
+	fclose(f);
 }
 
-void kbox_kernel_clone_announce(struct kbox_task *parent, uint64_t flags)
+void kbox_kernel_adopt_children(struct kbox_task *t)
 {
-	int i = pending_slot();
-	struct pending_clone *pc = &pending[i];
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
 
-	pc->parent_tgid = parent->proc->tgid;
-	pc->flags = flags;
-	if (flags & CLONE_FS) {
-		pc->fs = parent->fs;
-		pc->fs->refs++;
-	} else {
-		pc->fs = fs_new(parent->fs);
-	}
-	if (!pc->fs)
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)t->proc->tgid);
+	dir = opendir(path);
+	if (!dir)
 		return;
-	pc->creds = parent->proc->creds;
-	memcpy(pc->exe, parent->proc->exe, sizeof(pc->exe));
-	pc->used = true;
-	pending_seq[i] = ++pending_clock;
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			adopt_children_of(t, de->d_name);
+	closedir(dir);
 }
 
 int kbox_kernel_unshare_fs(struct kbox_task *t)
@@ -466,16 +424,6 @@ void kbox_kernel_watch(int epfd)
 int kbox_kernel_nprocesses(void)
 {
 	return nprocs;
-}
-
-/* Any task of @p, for the per-task fs state. */
-static struct kbox_task *some_task_of(struct kbox_process *p)
-{
-	for (int i = 0; i < HASH_SIZE; i++)
-		for (struct kbox_task *t = tasks[i]; t; t = t->hash_next)
-			if (t->proc == p)
-				return t;
-	return NULL;
 }
 
 /*
@@ -517,7 +465,7 @@ int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size)
 	if (!p)
 		return 0;
 	if (!t)
-		t = some_task_of(p);
+		t = any_task_of(p);
 	if (!strncmp(what, "fd/", 3))
 		return fd_link(p, what + 3, buf, size);
 	if (!strcmp(what, "exe"))

@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -98,7 +99,6 @@ Test(bpf, path_calls_are_notified)
 	cr_expect_eq(action(SYS_newfstatat, 0, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(SYS_connect, 0, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(SYS_chroot, 0, 0), SECCOMP_RET_USER_NOTIF);
-	cr_expect_eq(action(SYS_clone, 0, 0), SECCOMP_RET_USER_NOTIF);
 }
 
 Test(bpf, unknown_and_future_numbers_are_notified)
@@ -108,6 +108,18 @@ Test(bpf, unknown_and_future_numbers_are_notified)
 	cr_expect_eq(action(511, 0, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(4000, 0, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action((int)KBOX_STUB_NR, 0, 0), SECCOMP_RET_USER_NOTIF);
+}
+
+Test(bpf, forks_run_on_the_host_but_namespaces_are_refused)
+{
+	build(false);
+	cr_expect_eq(action(SYS_clone, SIGCHLD, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action(SYS_fork, 0, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action(SYS_vfork, 0, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action(SYS_clone, 0x3d0f00 /* pthread_create */, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0), SECCOMP_RET_ERRNO | EPERM);
+	cr_expect_eq(action(SYS_clone, CLONE_NEWNS, 0), SECCOMP_RET_ERRNO | EPERM);
+	cr_expect_eq(action(SYS_clone3, 0, 0), SECCOMP_RET_ERRNO | ENOSYS);
 }
 
 Test(bpf, dangerous_calls_are_refused)
