@@ -200,6 +200,14 @@ static int run(const struct kbox_cli *cli)
 	};
 	int rc, status;
 
+	sigemptyset(&launch.ignored);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&launch.ignored, sig);
+	}
+	sigprocmask(SIG_SETMASK, NULL, &launch.mask);
 	rc = find_program(cli, &fe, cwd);
 	if (rc)
 		return rc;
@@ -209,7 +217,10 @@ static int run(const struct kbox_cli *cli)
 	kc.initial_cwd = cwd;
 	kbox_kernel_init(&kc);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
-	/* Ctrl-C and Ctrl-\ are for the guest; kbox stays to report its status. */
+	/*
+	 * Ctrl-C and Ctrl-\ are for the guest; kbox stays to report its status.
+	 * Once the guest runs, the tier relays such signals sent to kbox itself.
+	 */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	umask(0);

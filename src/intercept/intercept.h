@@ -6,6 +6,7 @@
 #ifndef KBOX_INTERCEPT_INTERCEPT_H
 #define KBOX_INTERCEPT_INTERCEPT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -14,6 +15,13 @@ struct kbox_launch {
 	char *const *envp;	/* guest environment */
 	const char *host_cwd;	/* host directory the guest's host cwd is set to (the root) */
 	bool notify_ids;	/* identity is faked: notify the getuid family */
+	/*
+	 * The signal state kbox was started with, which an exec would have
+	 * passed on (nohup's ignored SIGHUP, a background job's SIGINT): the
+	 * guest starts with it, not with what kbox set for itself.
+	 */
+	sigset_t ignored;
+	sigset_t mask;
 	/*
 	 * Called in kbox after the first guest process exists and before it
 	 * runs, to attach its exec plan. Returns 0 or -errno.

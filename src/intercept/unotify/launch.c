@@ -56,16 +56,19 @@ static int install_filter(const struct sock_fprog *prog, bool *killable)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/* Signals kbox ignores or blocks must not leak into the guest. */
-static void reset_signals(void)
+/*
+ * The guest starts with the signal state kbox was given, not the one kbox
+ * set for itself. SIGSYS stays unblocked: the stub needs it for exec.
+ */
+static void reset_signals(const struct kbox_launch *l)
 {
-	sigset_t none;
+	sigset_t mask = l->mask;
 
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+			signal(sig, sigismember(&l->ignored, sig) == 1 ? SIG_IGN : SIG_DFL);
+	sigdelset(&mask, SIGSYS);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
 }
 
 static __attribute__((noreturn)) void guest_main(const struct kbox_launch *l,
@@ -76,7 +79,7 @@ static __attribute__((noreturn)) void guest_main(const struct kbox_launch *l,
 	char go;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	reset_signals();
+	reset_signals(l);
 	if (chdir(l->host_cwd))
 		hs.err = -errno;
 	if (!hs.err) {

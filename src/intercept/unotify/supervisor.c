@@ -216,6 +216,31 @@ static void enable_sync_wakeup(struct kbox_features *f)
 			  "syscall may cost a cross-CPU wakeup");
 }
 
+static volatile pid_t relay_target;
+
+/*
+ * A signal someone sent to kbox itself (kill, timeout, a supervisor) is
+ * meant for the program it runs, as it would be for env or chroot, which
+ * exec it. One the terminal sent (Ctrl-C, si_code SI_KERNEL) already
+ * reached the guest, which is in the same process group: not sent twice.
+ */
+static void relay_signal(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	if (si->si_code <= 0 && relay_target > 0)
+		kill(relay_target, sig);
+}
+
+static void relay_signals_to(pid_t guest)
+{
+	static const int sigs[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_sigaction = relay_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+
+	relay_target = guest;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static int build_filter(const struct kbox_launch *l, struct sock_filter *insns,
 			struct sock_fprog *prog)
 {
@@ -285,8 +310,10 @@ int kbox_unotify_run(const struct kbox_launch *l, struct kbox_features *f)
 	if (err)
 		return err;
 	guest = take_listener(&p, f);
-	if (guest > 0)
+	if (guest > 0) {
 		enable_sync_wakeup(f);
+		relay_signals_to(guest);
+	}
 	err = guest < 0 ? guest : l->prepare_first(guest, l->prepare_arg);
 	if (!err && write(p.down[1], "g", 1) != 1)
 		err = -errno;
