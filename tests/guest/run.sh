@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# Guest program suite: every tests/guest/*.c, built musl-static,
+# glibc-static and glibc-dynamic, runs natively and then under kbox, as the
+# unprivileged test user, in a fresh busybox root; stdout and the exit
+# status must be the same. The native result is the expected one.
+#
+# Native means, in order of preference:
+#   bwrap   the program in a user+mount+pid namespace whose root is the test
+#           root (bubblewrap): the same guest view kbox gives, and the
+#           semantics of a pivoted root (the classic chroot escape fails);
+#   chroot  (as root, when bwrap cannot run) a chroot with /proc mounted;
+#   host    (neither) the program on the host with its cwd in the root;
+#           tests that need the guest's view of / are compared with
+#           tests/guest/expected/CASE.out instead.
+# Where an expected file exists and the native run is a guest view, the
+# native output must match it too (guards the harness itself).
+#
+# Usage: tests/guest/run.sh [--kbox PATH] [--out DIR] [--native MODE]
+#                           [--variants "V..."] [--native-only]
+#                           [--write-expected] [PATTERN...]
+# --native-only checks the native runs alone; --write-expected (bwrap
+# only) also stores them as expected files for the cases that need one.
+# PATTERNs select cases by glob on "VARIANT/CASE" (e.g. '*/file_*').
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+
+out=$KBOX_REPO/build-tests/guest
+native_mode=
+native_only=0
+write_expected=0
+variants="musl-static glibc-static glibc-dynamic"
+patterns=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kbox) KBOX=$(realpath "$2"); shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--native) native_mode=$2; shift 2 ;;
+	--variants) variants=$2; shift 2 ;;
+	--native-only) native_only=1; shift ;;
+	--write-expected) write_expected=1; native_only=1; shift ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) patterns+=("$1"); shift ;;
+	esac
+done
+
+# Cases: CASE|PROGRAM|KBOX_FLAGS|BWRAP_FLAGS|ARGS|NEEDS. Every program
+# without a line here is one case of the same name with no flags: kbox -r,
+# and natively the bare tree (no /proc, an empty /dev, as kbox -r shows).
+# KBOX_FLAGS "-S" runs kbox -S instead (the recommended view: /proc, /dev,
+# private /tmp, uid 0), natively with the matching bwrap flags.
+# NEEDS: "guest" = needs the guest's view of / natively (else expected
+# file), "pivot" = chroot is not a faithful native run (expected file).
+# @CANARY@ and @SOCKET@ are host paths outside the root.
+cases_table() {
+	cat <<'TABLE'
+identity|identity|||owner|
+identity_root_id|identity|-0|--uid 0 --gid 0||
+identity_change_id|identity|--change-id 1234:5678|--uid 1234 --gid 5678||
+escape_chroot|escape_chroot|-0|--uid 0 --gid 0 --cap-add CAP_SYS_CHROOT||pivot
+escape_host_paths|escape_host_paths|||@CANARY@ @SOCKET@|guest
+escape_symlinks|escape_symlinks||||guest
+escape_dotdot|escape_dotdot||||guest
+escape_dirfd_up|escape_dirfd_up||||guest
+escape_chroot_unprivileged|escape_chroot_unprivileged||||
+proc_self_exe|proc_self_exe|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
+TABLE
+}
+
+echo "guest: building test programs into $out"
+make -s -C "$here" OUT="$out" -j"$(nproc)" >&2
+read -r -a programs <<<"$(make -s -C "$here" OUT="$out" list)"
+
+if ! kbox_usable; then
+	echo "guest: $KBOX is missing or does not start ($KBOX --version failed)"
+fi
+
+user=$(test_user)
+ensure_reachable
+work=$(mktmp guest)
+root=$work/root
+outside=$work/outside
+sock_pid=
+cleanup() {
+	[ -n "$sock_pid" ] && kill "$sock_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The test root: busybox, the programs under /t/VARIANT, the glibc the
+# dynamic ones need, and /scratch where each run gets its own directory.
+# (built afresh rather than copied from .cache/roots: the listings of / in
+# the expected files must not depend on what was left in a shared cache)
+"$KBOX_REPO/scripts/mkroot-busybox.sh" "$root" 2>/dev/null
+for v in $variants; do
+	mkdir -p "$root/t/$v"
+	cp "$out/$v/"* "$root/t/$v/"
+done
+# (always, so that listings of / are the same whatever the variants)
+for bin in "$out"/glibc-dynamic/*; do
+	ldd "$bin" | awk '/=> \//{print $3} /^\t\/[^ ]*ld-linux/{print $1}'
+done | sort -u | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+mkdir -p "$root/scratch" "$outside"
+echo "kbox canary: outside the guest root" >"$outside/secret"
+chmod 0644 "$outside/secret"
+give_to_user "$work"
+
+# A listening socket outside the root (a guest that reached it would
+# connect). Its owner is the test user so that the host would allow it.
+canary=$outside/secret
+socket=$outside/sock
+(
+	as_user_prefix
+	exec "${AS_USER[@]}" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+time.sleep(3600)' "$socket" </dev/null >/dev/null 2>&1
+) &
+sock_pid=$!
+for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
+
+if [ -z "$native_mode" ]; then
+	if as_user bwrap --unshare-user --unshare-pid --bind "$root" / --proc /proc --dev /dev \
+		/bin/true >/dev/null 2>&1; then
+		native_mode=bwrap
+	elif is_root; then
+		native_mode=chroot
+	else
+		native_mode=host
+	fi
+fi
+echo "guest: native runs: $native_mode; kbox: $KBOX; user: $user"
+
+# run_native VARIANT PROG SCRATCH BWRAP_FLAGS ARGS... > stdout, status as rc
+run_native() {
+	local v=$1 prog=$2 scratch=$3 bflags=$4 AS_USER
+	shift 4
+	as_user_prefix
+	case $native_mode in
+	bwrap)
+		# shellcheck disable=SC2086 # flags are words
+		timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" bwrap --unshare-user --unshare-pid \
+			--bind "$root" / $bflags --chdir "$scratch" \
+			"/t/$v/$prog" "$@"
+		;;
+	chroot)
+		# shellcheck disable=SC2016 # expanded by the inner shells
+		timeout -k 5 "$KBOX_TIMEOUT" unshare -m --propagation private bash -c '
+			r=$1 s=$2 ids=$3
+			shift 3
+			mount --rbind /proc "$r/proc"
+			exec chroot --userspec="$ids" "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$s" "$@"' \
+			- "$root" "$scratch" "$(test_uid):$(test_gid)" "/t/$v/$prog" "$@"
+		;;
+	host)
+		(cd "$root$scratch" && timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" "$root/t/$v/$prog" "$@")
+		;;
+	esac
+}
+
+new_scratch() {
+	rm -rf "$root$1"
+	mkdir -p "$root$1"
+	give_to_user "$root$1"
+}
+
+selected() {
+	local id=$1 p
+	[ ${#patterns[@]} -eq 0 ] && return 0
+	for p in "${patterns[@]}"; do
+		# shellcheck disable=SC2053 # glob match wanted
+		[[ $id == $p ]] && return 0
+	done
+	return 1
+}
+
+# Build the case list: table lines first, then default cases.
+declare -A has_case=()
+case_lines=()
+while IFS= read -r line; do
+	prog=$(cut -d'|' -f2 <<<"$line")
+	has_case[$prog]=1
+	case_lines+=("$line")
+done < <(cases_table)
+for prog in "${programs[@]}"; do
+	[ -n "${has_case[$prog]:-}" ] || case_lines+=("$prog|$prog||||")
+done
+
+res=$work/results
+mkdir -p "$res"
+for v in $variants; do
+	for line in "${case_lines[@]}"; do
+		IFS='|' read -r cname prog kflags bflags args needs <<<"$line"
+		id="$v/$cname"
+		selected "$id" || continue
+		[ -x "$root/t/$v/$prog" ] || { t_fail "guest/$id" "program $prog was not built"; continue; }
+		args=${args//@CANARY@/$canary}
+		args=${args//@SOCKET@/$socket}
+		read -r -a argv <<<"$args"
+		expected_file=$here/expected/$cname.out
+		n_out=$res/$v.$cname.native
+		k_out=$res/$v.$cname.kbox
+
+		# Native.
+		use_native=1
+		case "$native_mode/$needs" in
+		host/guest | host/pivot | chroot/pivot) use_native=0 ;;
+		esac
+		if [ "$use_native" -eq 1 ]; then
+			new_scratch "/scratch/$v.$cname.native"
+			rc=0
+			run_native "$v" "$prog" "/scratch/$v.$cname.native" "$bflags" "${argv[@]}" \
+				>"$n_out" 2>"$n_out.err" </dev/null || rc=$?
+			echo "[exit $rc]" >>"$n_out"
+			if [ "$write_expected" -eq 1 ] && [ -n "$needs" ] && [ "$native_mode" = bwrap ]; then
+				mkdir -p "$here/expected"
+				cp "$n_out" "$expected_file"
+			fi
+			if [ -f "$expected_file" ] && [ "$native_mode" != host ] &&
+				! diff -u "$expected_file" "$n_out" >"$n_out.diff"; then
+				t_fail "guest/$id" "the native run ($native_mode) differs from $expected_file:" \
+					"@$n_out.diff" "native stderr:" "@$n_out.err"
+				continue
+			fi
+		elif [ -f "$expected_file" ]; then
+			cp "$expected_file" "$n_out"
+		else
+			t_skip "guest/$id" "no faithful native run here ($native_mode) and no $expected_file"
+			continue
+		fi
+
+		if [ "$native_only" -eq 1 ]; then
+			if [ -s "$n_out.err" ]; then
+				t_fail "guest/$id" "native run wrote to stderr:" "@$n_out.err" "@$n_out"
+			else
+				t_pass "guest/$id"
+			fi
+			continue
+		fi
+
+		# Under kbox.
+		if ! kbox_usable; then
+			t_fail "guest/$id" "$KBOX is missing or does not start"
+			continue
+		fi
+		new_scratch "/scratch/$v.$cname.kbox"
+		rc=0
+		rflag=(-r "$root")
+		if [ "$kflags" = -S ]; then
+			rflag=(-S "$root")
+			kflags=
+		fi
+		# shellcheck disable=SC2086 # flags are words
+		kbox_run "${rflag[@]}" -w "/scratch/$v.$cname.kbox" $kflags -- "/t/$v/$prog" "${argv[@]}" \
+			>"$k_out" 2>"$k_out.err" </dev/null || rc=$?
+		echo "[exit $rc]" >>"$k_out"
+		if diff -u --label native --label kbox "$n_out" "$k_out" >"$k_out.diff"; then
+			t_pass "guest/$id"
+		else
+			t_fail "guest/$id" "@$k_out.diff" "kbox stderr:" "@$k_out.err"
+		fi
+	done
+done
+
+t_summary guest || exit 1

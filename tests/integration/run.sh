@@ -1,0 +1,456 @@
+#!/usr/bin/env bash
+# Integration suite: real userland under kbox, as the unprivileged test user.
+#   scripts   tests/integration/guest/*.sh (sh, find, tar, sort, make -j2,
+#             python3, gcc) run on the busybox and the Debian minbase root,
+#             natively first (bubblewrap: a namespace whose root is the same
+#             tree) and then under kbox; stdout and exit status must match.
+#             A script's "# roots:" line names the roots it runs on.
+#   cli       exit statuses, -w, -b, -0, --change-id, --version, --help
+#   procs     no guest process outlives kbox (killed, or daemons at exit)
+#   tty       an interactive shell with job control in a pseudo-terminal
+# The Debian root needs debootstrap as root: without it those cases are
+# SKIPPED with the reason.
+#
+# Usage: tests/integration/run.sh [--kbox PATH] [PATTERN...]
+# PATTERNs select cases by glob on their names (e.g. 'cli/*' '*/debian/*').
+# Guest commands are single-quoted on purpose: the guest shell expands them.
+# shellcheck disable=SC2016
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
+
+patterns=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kbox) KBOX=$(realpath "$2"); shift 2 ;;
+	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) patterns+=("$1"); shift ;;
+	esac
+done
+
+selected() {
+	local p
+	[ ${#patterns[@]} -eq 0 ] && return 0
+	for p in "${patterns[@]}"; do
+		# shellcheck disable=SC2053 # glob match wanted
+		[[ $1 == $p ]] && return 0
+	done
+	return 1
+}
+
+user=$(test_user)
+ensure_reachable
+work=$(mktmp integration)
+declare -A roots=()
+declare -A root_skip=()
+cleanup() {
+	local r
+	for r in "${!roots[@]}"; do
+		[ "$r" = debian ] && rm -rf "${roots[$r]}/it"
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# busybox: a fresh copy (tests write into it); debian: the cached tree,
+# written only under /it (removed at exit).
+roots[busybox]=$work/busybox
+cp -a "$(ensure_root busybox)" "${roots[busybox]}"
+rc=0
+deb=$(ensure_root debian 2>"$work/debian.err") || rc=$?
+if [ "$rc" -eq 0 ]; then
+	roots[debian]=$deb
+elif [ "$rc" -eq 77 ]; then
+	root_skip[debian]="no Debian root: $(tail -n 1 "$work/debian.err")"
+else
+	cat "$work/debian.err"
+	root_skip[debian]="FAILED to build the Debian root (see above)"
+fi
+give_to_user "$work"
+
+if as_user bwrap --unshare-user --unshare-pid --bind "${roots[busybox]}" / /bin/true \
+	>/dev/null 2>&1; then
+	have_bwrap=1
+else
+	have_bwrap=0
+fi
+kbox_ok=0
+kbox_usable && kbox_ok=1
+echo "integration: kbox: $KBOX ($([ $kbox_ok -eq 1 ] && echo starts || echo 'does NOT start'))"
+echo "integration: user: $user; native runs: $([ $have_bwrap -eq 1 ] && echo bwrap || echo none)"
+
+need_kbox() {
+	if [ "$kbox_ok" -eq 0 ]; then
+		t_fail "$1" "$KBOX is missing or does not start"
+		return 1
+	fi
+}
+
+# ---- scripts ---------------------------------------------------------------
+
+# Each script runs in the modes its "# runs:" line names, ROOT:MODE:
+#   S  kbox -S (the recommended view: /proc, /dev, a private /tmp, guest
+#      uid 0); natively bwrap with uid 0, /proc, /dev and a tmpfs on /tmp
+#   r  kbox -r (the tree as it is; the Debian tree has its own /dev nodes,
+#      the busybox one an empty /dev); natively bwrap with /proc and /dev
+# The work dir is /it/work (outside /tmp, which -S replaces).
+
+# bwrap_run ROOT MODE DIR CMD...: natively, as the test user, ROOT as /.
+bwrap_run() {
+	local r=$1 mode=$2 d=$3 AS_USER extra=()
+	shift 3
+	as_user_prefix
+	case $mode in
+	S) extra=(--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp) ;;
+	r) extra=(--proc /proc --dev /dev) ;;
+	esac
+	timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" bwrap --unshare-user --unshare-pid \
+		--bind "$r" / "${extra[@]}" --chdir "$d" "$@"
+}
+
+fresh_dir() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	give_to_user "$1"
+}
+
+run_scripts() {
+	local f name runs run kind mode r id rc dir=/it/work out flag
+	for f in "$here"/guest/*.sh; do
+		name=$(basename "$f" .sh)
+		runs=$(sed -n 's/^# runs: *//p' "$f")
+		for run in $runs; do
+			kind=${run%%:*}
+			mode=${run#*:}
+			id="script/$kind/$mode/$name"
+			selected "$id" || continue
+			if [ -n "${root_skip[$kind]:-}" ]; then
+				t_skip "$id" "${root_skip[$kind]}"
+				continue
+			fi
+			if [ "$have_bwrap" -eq 0 ]; then
+				t_skip "$id" "bubblewrap cannot run here: no native run to compare with"
+				continue
+			fi
+			r=${roots[$kind]}
+			mkdir -p "$r/it"
+			cp "$f" "$r/it/$name.sh"
+			give_to_user "$r/it"
+			out=$work/$kind.$mode.$name
+			fresh_dir "$r$dir"
+			rc=0
+			bwrap_run "$r" "$mode" "$dir" /bin/sh "/it/$name.sh" >"$out.native" \
+				2>"$out.native.err" </dev/null || rc=$?
+			echo "[exit $rc]" >>"$out.native"
+			need_kbox "$id" || continue
+			fresh_dir "$r$dir"
+			flag=-r
+			[ "$mode" = S ] && flag=-S
+			rc=0
+			kbox_run "$flag" "$r" -w "$dir" -- /bin/sh "/it/$name.sh" >"$out.kbox" \
+				2>"$out.kbox.err" </dev/null || rc=$?
+			echo "[exit $rc]" >>"$out.kbox"
+			rm -rf "${r:?}$dir"
+			if diff -u --label native --label kbox "$out.native" "$out.kbox" >"$out.diff"; then
+				t_pass "$id"
+			else
+				t_fail "$id" "@$out.diff" "kbox stderr:" "@$out.kbox.err"
+			fi
+		done
+	done
+}
+
+# ---- cli -------------------------------------------------------------------
+
+# expect_kbox NAME STATUS REGEX ARGS...: kbox ARGS exits STATUS and its
+# output (stdout+stderr) matches the extended REGEX ('' = anything).
+expect_kbox() {
+	local name=$1 want=$2 rx=$3 rc=0
+	shift 3
+	selected "$name" || return 0
+	need_kbox "$name" || return 0
+	kbox_run "$@" >"$work/out" 2>&1 </dev/null || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		t_fail "$name" "kbox $* exited $rc, expected $want; output:" "@$work/out"
+	elif [ -n "$rx" ] && ! grep -Eq -- "$rx" "$work/out"; then
+		t_fail "$name" "kbox $* output does not match /$rx/:" "@$work/out"
+	else
+		t_pass "$name"
+	fi
+}
+
+run_cli() {
+	local bb=${roots[busybox]} uid gid
+	uid=$(test_uid)
+	gid=$(test_gid)
+	mkdir -p "$work/hostsrc" "$work/hostro"
+	echo host-file >"$work/hostsrc/in"
+	echo ro-file >"$work/hostro/in"
+	: >"$work/plainfile"
+	give_to_user "$work/hostsrc" "$work/hostro" "$work/plainfile"
+
+	expect_kbox cli/version 0 '[0-9]+\.[0-9]+' --version
+	expect_kbox cli/help 0 '--root' --help
+	expect_kbox cli/help_short 0 '--root' -h
+	expect_kbox cli/runs_guest 0 '^hello$' -r "$bb" -- /bin/echo hello
+	expect_kbox cli/guest_exit_status 42 '' -r "$bb" -- /bin/sh -c 'exit 42'
+	expect_kbox cli/guest_exit_zero 0 '' -r "$bb" -- /bin/true
+	expect_kbox cli/guest_false 1 '' -r "$bb" -- /bin/false
+	expect_kbox cli/killed_by_sigterm 143 '' -r "$bb" -- /bin/sh -c 'kill -TERM $$'
+	expect_kbox cli/killed_by_sigkill 137 '' -r "$bb" -- /bin/sh -c 'kill -KILL $$'
+	expect_kbox cli/killed_by_sigsegv 139 '' -r "$bb" -- /bin/sh -c 'kill -SEGV $$'
+	expect_kbox cli/bad_option 125 '.' --no-such-option -r "$bb" -- /bin/true
+	expect_kbox cli/missing_root_option 125 '.' -- /bin/true
+	expect_kbox cli/missing_root 125 '.' -r "$work/does-not-exist" -- /bin/true
+	expect_kbox cli/root_is_regular_file 125 '.' -r "$work/plainfile" -- /bin/true
+	expect_kbox cli/missing_program_arg 125 '.' -r "$bb"
+	expect_kbox cli/program_not_found 127 '.' -r "$bb" -- /no/such/program
+	expect_kbox cli/program_not_in_path 127 '.' -r "$bb" -- no-such-program
+	expect_kbox cli/program_not_executable 126 '.' -r "$bb" -- /etc/passwd
+	expect_kbox cli/program_is_directory 126 '.' -r "$bb" -- /etc
+	expect_kbox cli/program_via_path 0 '^hello$' -r "$bb" -- echo hello
+	expect_kbox cli/syscall_mode_seccomp 0 '^ok$' --syscall-mode seccomp -r "$bb" -- /bin/echo ok
+	expect_kbox cli/syscall_mode_trap_unavailable 125 '.' --syscall-mode trap -r "$bb" -- /bin/true
+	expect_kbox cli/syscall_mode_bogus 125 '.' --syscall-mode bogus -r "$bb" -- /bin/true
+	expect_kbox cli/workdir_default 0 '^/$' -r "$bb" -- /bin/pwd
+	expect_kbox cli/workdir 0 '^/tmp$' -r "$bb" -w /tmp -- /bin/pwd
+	expect_kbox cli/workdir_long 0 '^/etc$' -r "$bb" --work-dir /etc -- /bin/pwd
+	expect_kbox cli/workdir_missing 125 '.' -r "$bb" -w /no/such/dir -- /bin/pwd
+	expect_kbox cli/bind 0 '^host-file$' -r "$bb" -b "$work/hostsrc:/mnt" -- /bin/cat /mnt/in
+	expect_kbox cli/bind_write 0 '^written$' -r "$bb" -b "$work/hostsrc:/mnt" -- \
+		/bin/sh -c 'echo written >/mnt/new && cat /mnt/new'
+	if selected cli/bind_write_host_side && [ "$kbox_ok" -eq 1 ]; then
+		if [ "$(cat "$work/hostsrc/new" 2>/dev/null)" = written ]; then
+			t_pass cli/bind_write_host_side
+		else
+			t_fail cli/bind_write_host_side "$work/hostsrc/new does not hold what the guest wrote"
+		fi
+	fi
+	expect_kbox cli/bind_new_guest_dir 0 '^host-file$' -r "$bb" -b "$work/hostsrc:/new/place" -- \
+		/bin/cat /new/place/in
+	expect_kbox cli/bind_long 0 '^host-file$' -r "$bb" --bind "$work/hostsrc:/mnt" -- /bin/cat /mnt/in
+	expect_kbox cli/bind_ro_read 0 '^ro-file$' -r "$bb" -b "$work/hostro:/ro:ro" -- /bin/cat /ro/in
+	expect_kbox cli/bind_ro_write_fails 1 '[Rr]ead-only' -r "$bb" -b "$work/hostro:/ro:ro" -- \
+		/bin/sh -c 'echo x >/ro/in'
+	expect_kbox cli/bind_ro_unlink_fails 1 '' -r "$bb" -b "$work/hostro:/ro:ro" -- /bin/rm /ro/in
+	expect_kbox cli/bind_ro_dotdot_stays 0 '^ro-file$' -r "$bb" -b "$work/hostro:/ro:ro" -- \
+		/bin/sh -c 'cd /ro/../ro/../../ro && cat in && test ! -e ../hostsrc'
+	expect_kbox cli/bind_missing_host 125 '.' -r "$bb" -b "$work/nope:/mnt" -- /bin/true
+	expect_kbox cli/bind_bad_spec 125 '.' -r "$bb" -b "justonepath" -- /bin/true
+	expect_kbox cli/uid_default 0 "^$uid $gid\$" -r "$bb" -- /bin/sh -c 'echo $(id -u) $(id -g)'
+	expect_kbox cli/root_id 0 '^0 0$' -r "$bb" -0 -- /bin/sh -c 'echo $(id -u) $(id -g)'
+	expect_kbox cli/root_id_long 0 '^0$' -r "$bb" --root-id -- /usr/bin/id -u
+	expect_kbox cli/change_id 0 '^1234 5678$' -r "$bb" --change-id 1234:5678 -- \
+		/bin/sh -c 'echo $(id -u) $(id -g)'
+	expect_kbox cli/change_id_bad 125 '.' -r "$bb" --change-id abc -- /bin/true
+	expect_kbox cli/args_preserved 0 '^\[a b\] \[\] \[c\] ?$' -r "$bb" -- \
+		/bin/sh -c 'printf "[%s] " "$@"; echo' sh 'a b' '' c
+	expect_kbox cli/stdin_passed 0 '^HELLO$' -r "$bb" -- /bin/sh -c 'echo hello | tr a-z A-Z'
+	expect_kbox cli/env_passed 0 '^LANG=C$' -r "$bb" -- /bin/sh -c 'env | grep ^LANG='
+	expect_kbox cli/system_root 0 '^0$' -S "$bb" -- /usr/bin/id -u
+	expect_kbox cli/system_root_dev_null 0 '^ok$' -S "$bb" -- /bin/sh -c 'echo x >/dev/null && echo ok'
+	expect_kbox cli/system_root_proc 0 '^ok$' -S "$bb" -- /bin/sh -c 'test -r /proc/self/status && echo ok'
+	expect_kbox cli/script_program 0 '^from script$' -r "$bb" -- /bin/sh -c \
+		'printf "#!/bin/sh\necho from script\n" >/tmp/s && chmod +x /tmp/s && /tmp/s'
+	if [ -z "${root_skip[debian]:-}" ]; then
+		expect_kbox cli/debian_dynamic 0 '^[0-9]' -r "${roots[debian]}" -- /usr/bin/nproc
+		expect_kbox cli/debian_python 0 '^3$' -r "${roots[debian]}" -- \
+			/usr/bin/python3 -c 'import sys; print(sys.version_info[0])'
+	else
+		t_skip cli/debian_dynamic "${root_skip[debian]}"
+		t_skip cli/debian_python "${root_skip[debian]}"
+	fi
+}
+
+# ---- procs -----------------------------------------------------------------
+
+# alive PID...: prints those of the pids that still exist.
+alive() {
+	local p
+	for p in "$@"; do
+		case $(ps -o stat= -p "$p" 2>/dev/null || true) in
+		'' | Z*) ;;
+		*) echo "$p" ;;
+		esac
+	done
+	return 0
+}
+
+# user_procs: the test user's live (not zombie) processes, sorted. Only as
+# root, where the test user runs nothing but kbox and its guests; a normal
+# user's session has processes of its own coming and going.
+user_procs() {
+	is_root || return 0
+	{ ps -o pid=,stat= -u "$user" || true; } | awk '$2 !~ /^Z/ { print $1 }' | sort
+}
+
+# stray_check NAME PIDFILE: every pid listed (by the guest) is gone within
+# 5 s, and the test user has no new live processes (compared with the
+# baseline taken before the first test).
+stray_check() {
+	local name=$1 pidfile=$2 left
+	if [ ! -s "$pidfile" ]; then
+		t_fail "$name" "the guest did not record its children's pids in $pidfile"
+		return
+	fi
+	for _ in $(seq 50); do
+		# shellcheck disable=SC2046 # one pid per word
+		left=$(alive $(cat "$pidfile"))
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	if [ -n "$left" ]; then
+		t_fail "$name" "guest processes still alive after kbox is gone:" \
+			"$(ps -o pid,user,args -p "$(echo "$left" | paste -sd,)" 2>&1)"
+		# shellcheck disable=SC2086 # one pid per word
+		kill -KILL $left 2>/dev/null || true
+		return
+	fi
+	left=$(comm -13 <(echo "$baseline") <(user_procs))
+	if [ -n "$left" ]; then
+		t_fail "$name" "new processes of $user are left:" \
+			"$(ps -o pid,stat,args -p "$(echo "$left" | paste -sd,)" 2>&1)"
+		# shellcheck disable=SC2086 # one pid per word
+		kill -KILL $left 2>/dev/null || true
+		return
+	fi
+	t_pass "$name"
+}
+
+run_procs() {
+	local bb=${roots[busybox]} pidfile kpid rc
+	# The guests run with -S (busybox sh opens /dev/null for background
+	# jobs), whose /tmp is private: the pids go to /pids in the root.
+	pidfile=$bb/pids
+	touch "$pidfile"
+	give_to_user "$pidfile"
+	baseline=$(user_procs)
+
+	# Daemons: the guest's first process exits at once, children keep
+	# running: kbox must end them when it exits.
+	if selected procs/daemons_gone_at_exit && need_kbox procs/daemons_gone_at_exit; then
+		: >"$pidfile"
+		rc=0
+		KBOX_TIMEOUT=20 kbox_run -S "$bb" -- /bin/sh -c \
+			'sleep 1000 & echo $! >>/pids; (sleep 1000 & echo $! >>/pids) ; setsid sleep 1000 & echo $! >>/pids; echo started' \
+			>"$work/out" 2>&1 </dev/null || rc=$?
+		if [ "$rc" -ne 0 ] || ! grep -q started "$work/out"; then
+			t_fail procs/daemons_gone_at_exit "kbox exited $rc:" "@$work/out"
+		else
+			stray_check procs/daemons_gone_at_exit "$pidfile"
+		fi
+	fi
+
+	# kbox itself killed with SIGKILL while its guests run.
+	for sig in KILL TERM INT; do
+		local name=procs/kbox_killed_by_sig$sig
+		selected "$name" || continue
+		need_kbox "$name" || continue
+		: >"$pidfile"
+		local AS_USER
+		as_user_prefix
+		# A background job of a non-interactive shell starts with SIGINT
+		# ignored: give kbox the default disposition, as a terminal would.
+		"${AS_USER[@]}" env --default-signal=INT "$KBOX" -S "$bb" -- /bin/sh -c \
+			'sleep 1000 & echo $! >>/pids; sleep 1000 & echo $! >>/pids; echo $$ >>/pids; wait' \
+			>"$work/out" 2>&1 </dev/null &
+		kpid=$!
+		for _ in $(seq 100); do
+			[ "$( (wc -l <"$pidfile") 2>/dev/null || echo 0)" -ge 3 ] && break
+			sleep 0.1
+		done
+		# The user prefix execs kbox: kpid is kbox.
+		kill -"$sig" "$kpid" 2>/dev/null || true
+		rc=0
+		timeout 20 tail --pid="$kpid" -f /dev/null || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			kill -KILL "$kpid" 2>/dev/null || true
+			wait "$kpid" 2>/dev/null || true
+			t_fail "$name" "kbox did not exit within 20 s of SIG$sig" "@$work/out"
+			stray_check "$name.after_sigkill" "$pidfile"
+			continue
+		fi
+		wait "$kpid" 2>/dev/null || true
+		stray_check "$name" "$pidfile"
+	done
+
+	# The guest's main process killed from outside kbox: 128+9.
+	if selected procs/guest_killed_from_outside && need_kbox procs/guest_killed_from_outside; then
+		: >"$pidfile"
+		rc=0
+		kbox_run -S "$bb" -- /bin/sh -c 'echo $$ >/pids; sleep 1000 & wait' \
+			>"$work/out" 2>&1 </dev/null &
+		kpid=$!
+		for _ in $(seq 100); do [ -s "$pidfile" ] && break; sleep 0.1; done
+		kill -KILL "$(cat "$pidfile" 2>/dev/null || echo 0)" 2>/dev/null || true
+		wait "$kpid" || rc=$?
+		if [ "$rc" -eq 137 ]; then
+			t_pass procs/guest_killed_from_outside
+		else
+			t_fail procs/guest_killed_from_outside "kbox exited $rc, expected 137" "@$work/out"
+		fi
+	fi
+}
+
+# ---- tty -------------------------------------------------------------------
+
+run_tty() {
+	local name=tty/job_control bb=${roots[busybox]} dialog=$work/dialog rc
+	selected "$name" || return 0
+	# Prompts end in "# " or "$ " (busybox may append a cursor query).
+	cat >"$dialog" <<'DIALOG'
+expect [#$]\s
+send sleep 30
+sleep 0.5
+ctrl C
+expect [#$]\s
+send echo "status=$?"
+expect status=130
+send sleep 31
+sleep 0.5
+ctrl Z
+expect [Ss]topped
+send jobs
+expect sleep 31
+send fg
+expect sleep 31
+sleep 0.5
+ctrl C
+send echo "after-fg=$?"
+expect after-fg=130
+send sleep 0.2 | cat && echo fg-pipe-ok
+expect fg-pipe-ok
+send exit
+DIALOG
+	if [ "$have_bwrap" -eq 1 ]; then
+		local AS_USER
+		as_user_prefix
+		rc=0
+		timeout 60 "${AS_USER[@]}" TERM=dumb python3 "$here/pty_dialog.py" "$dialog" -- \
+			bwrap --unshare-user --unshare-pid --uid 0 --gid 0 --bind "$bb" / --proc /proc \
+			--dev /dev /bin/sh -i >"$work/tty.native" 2>&1 || rc=$?
+		if [ "$rc" -ne 0 ]; then
+			t_skip "$name" "the dialog fails natively too (rc $rc): $(tail -n 1 "$work/tty.native")"
+			return 0
+		fi
+	fi
+	need_kbox "$name" || return 0
+	rc=0
+	local AS_USER
+	as_user_prefix
+	timeout 60 "${AS_USER[@]}" python3 "$here/pty_dialog.py" "$dialog" -- \
+		"$KBOX" -S "$bb" -- /bin/sh -i >"$work/tty.kbox" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		t_pass "$name"
+	else
+		t_fail "$name" "dialog failed (rc $rc); terminal output:" "@$work/tty.kbox"
+	fi
+}
+
+run_scripts
+run_cli
+run_procs
+run_tty
+t_summary integration || exit 1
