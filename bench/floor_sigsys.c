@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define MAX_ROUNDS 64
-#define MAGIC 4243
+#define MAGIC	   4243
 
 static void die(const char *what)
 {
@@ -63,8 +63,12 @@ int main(int argc, char **argv)
 	int rounds = 5, c;
 	while ((c = getopt(argc, argv, "n:r:")) != -1) {
 		switch (c) {
-		case 'n': n = atol(optarg); break;
-		case 'r': rounds = atoi(optarg); break;
+		case 'n':
+			n = atol(optarg);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-n CALLS_PER_ROUND] [-r ROUNDS]\n", argv[0]);
 			return 2;
@@ -91,7 +95,7 @@ int main(int argc, char **argv)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
+	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		die("PR_SET_NO_NEW_PRIVS");
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #define MAX_ROUNDS 64
-#define MAGIC 4242
+#define MAGIC	   4242
 
 static void die(const char *what)
 {
@@ -68,11 +68,11 @@ static int install_filter(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
+	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		die("PR_SET_NO_NEW_PRIVS");
-	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			 SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+	int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+			 &prog);
 	if (fd < 0)
 		die("seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) (a kernel without user-notify?)");
 	return fd;
@@ -81,10 +81,13 @@ static int install_filter(void)
 static void send_fd(int sock, int fd)
 {
 	char c = 'f';
-	struct iovec iov = { &c, 1 };
-	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.b, .msg_controllen = sizeof u.b };
+	struct iovec iov = {&c, 1};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
 	struct cmsghdr *c1 = CMSG_FIRSTHDR(&m);
 	c1->cmsg_level = SOL_SOCKET;
 	c1->cmsg_type = SCM_RIGHTS;
@@ -97,10 +100,13 @@ static void send_fd(int sock, int fd)
 static int recv_fd(int sock)
 {
 	char c;
-	struct iovec iov = { &c, 1 };
-	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.b, .msg_controllen = sizeof u.b };
+	struct iovec iov = {&c, 1};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
 	if (recvmsg(sock, &m, 0) != 1)
 		die("recvmsg");
 	struct cmsghdr *c1 = CMSG_FIRSTHDR(&m);
@@ -147,7 +153,8 @@ static double measure(int child_cpu, int parent_cpu, long n, int rounds)
 					_exit(3);
 			per[r] = (now_us() - t0) / n;
 		}
-		if (write(sv[1], per, sizeof(double) * rounds) != (ssize_t)(sizeof(double) * rounds))
+		if (write(sv[1], per, sizeof(double) * rounds) !=
+		    (ssize_t)(sizeof(double) * rounds))
 			_exit(4);
 		_exit(0);
 	}
@@ -204,8 +211,12 @@ int main(int argc, char **argv)
 	int rounds = 5, c;
 	while ((c = getopt(argc, argv, "n:r:")) != -1) {
 		switch (c) {
-		case 'n': n = atol(optarg); break;
-		case 'r': rounds = atoi(optarg); break;
+		case 'n':
+			n = atol(optarg);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-n CALLS_PER_ROUND] [-r ROUNDS]\n", argv[0]);
 			return 2;

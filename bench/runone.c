@@ -76,12 +76,21 @@ int main(int argc, char **argv)
 	const char *out = "/dev/null", *err = "/dev/null";
 	while ((c = getopt(argc, argv, "+t:mo:e:")) != -1) {
 		switch (c) {
-		case 't': timeout = atof(optarg); break;
-		case 'm': mem = 1; break;
-		case 'o': out = optarg; break;
-		case 'e': err = optarg; break;
+		case 't':
+			timeout = atof(optarg);
+			break;
+		case 'm':
+			mem = 1;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'e':
+			err = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: runone [-t TIMEOUT_S] [-m] [-o OUT] [-e ERR] -- PROGRAM [ARG...]\n");
+			fprintf(stderr, "usage: runone [-t TIMEOUT_S] [-m] [-o OUT] [-e ERR] -- "
+					"PROGRAM [ARG...]\n");
 			return 2;
 		}
 	}
@@ -103,7 +112,8 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		setsid();
-		if (redirect(0, "/dev/null", O_RDONLY) || redirect(1, out, O_WRONLY | O_CREAT | O_TRUNC) ||
+		if (redirect(0, "/dev/null", O_RDONLY) ||
+		    redirect(1, out, O_WRONLY | O_CREAT | O_TRUNC) ||
 		    redirect(2, err, O_WRONLY | O_CREAT | O_TRUNC))
 			_exit(125);
 		close(go[1]);

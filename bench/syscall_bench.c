@@ -34,7 +34,7 @@
 #define LIBC_NAME "musl"
 #endif
 
-#define BATCH 32
+#define BATCH	   32
 #define MAX_ROUNDS 64
 
 static const char *data_path = "/kbox-bench/data";
@@ -44,8 +44,7 @@ static char buf[64];
 
 static void die(const char *what)
 {
-	fprintf(stderr, "syscall_bench (%s): %s failed: %s\n", LIBC_NAME, what,
-		strerror(errno));
+	fprintf(stderr, "syscall_bench (%s): %s failed: %s\n", LIBC_NAME, what, strerror(errno));
 	exit(1);
 }
 
@@ -109,11 +108,8 @@ struct test {
 };
 
 static const struct test tests[] = {
-	{ "stat", do_stat },
-	{ "open_close", do_open_close },
-	{ "lseek_read", do_lseek_read },
-	{ "write", do_write },
-	{ "getpid", do_getpid },
+	{"stat", do_stat},   {"open_close", do_open_close}, {"lseek_read", do_lseek_read},
+	{"write", do_write}, {"getpid", do_getpid},
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -148,14 +144,26 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "d:w:t:r:o:h")) != -1) {
 		switch (c) {
-		case 'd': data_path = optarg; break;
-		case 'w': out_path = optarg; break;
-		case 't': round_ms = atof(optarg); break;
-		case 'r': rounds = atoi(optarg); break;
-		case 'o': only = optarg; break;
+		case 'd':
+			data_path = optarg;
+			break;
+		case 'w':
+			out_path = optarg;
+			break;
+		case 't':
+			round_ms = atof(optarg);
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'o':
+			only = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-d DATA] [-w OUT] [-t MS_PER_ROUND] "
-					"[-r ROUNDS] [-o TEST,...]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [-d DATA] [-w OUT] [-t MS_PER_ROUND] "
+				"[-r ROUNDS] [-o TEST,...]\n",
+				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -166,20 +174,20 @@ int main(int argc, char **argv)
 
 	data_fd = open(data_path, O_RDONLY | O_CLOEXEC);
 	if (data_fd < 0) {
-		fprintf(stderr, "syscall_bench (%s): open(%s): %s\n", LIBC_NAME,
-			data_path, strerror(errno));
+		fprintf(stderr, "syscall_bench (%s): open(%s): %s\n", LIBC_NAME, data_path,
+			strerror(errno));
 		return 1;
 	}
 	out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (out_fd < 0) {
-		fprintf(stderr, "syscall_bench (%s): open(%s) for writing: %s\n",
-			LIBC_NAME, out_path, strerror(errno));
+		fprintf(stderr, "syscall_bench (%s): open(%s) for writing: %s\n", LIBC_NAME,
+			out_path, strerror(errno));
 		return 1;
 	}
 	memset(buf, 'k', sizeof buf);
 
-	printf("# libc %s data %s out %s rounds %d ms_per_round %g\n", LIBC_NAME,
-	       data_path, out_path, rounds, round_ms);
+	printf("# libc %s data %s out %s rounds %d ms_per_round %g\n", LIBC_NAME, data_path,
+	       out_path, rounds, round_ms);
 	for (size_t t = 0; t < sizeof tests / sizeof tests[0]; t++) {
 		if (!wanted(only, tests[t].name))
 			continue;

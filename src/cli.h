@@ -8,9 +8,9 @@
 
 /* Exit statuses, as env(1) and chroot(1) use them. */
 enum {
-	KBOX_EXIT_FAILURE = 125,      /* kbox's own failure: bad option, missing root, kernel */
-	KBOX_EXIT_CANNOT_RUN = 126,   /* program found but not executable */
-	KBOX_EXIT_NOT_FOUND = 127,    /* program not found */
+	KBOX_EXIT_FAILURE = 125,    /* kbox's own failure: bad option, missing root, kernel */
+	KBOX_EXIT_CANNOT_RUN = 126, /* program found but not executable */
+	KBOX_EXIT_NOT_FOUND = 127,  /* program not found */
 };
 
 #define KBOX_BINDS_MAX 32

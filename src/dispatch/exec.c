@@ -95,21 +95,16 @@ static int exec_filename(int gdirfd, const char *path, char *out, size_t size)
 
 static int store_plan(struct kbox_process *p, struct kbox_binprm *bp)
 {
-	struct kbox_exec_plan *plan = p->plan;
+	struct kbox_exec_plan *plan;
 
 	if (bp->strings_len > sizeof(plan->strings))
 		return -E2BIG;
-	if (!plan) {
-		plan = calloc(1, sizeof(*plan));
-		if (!plan)
-			return -ENOMEM;
-		p->plan = plan;
-	} else if (plan->pending) {
-		/* An earlier exec that never ran (its host execveat failed). */
-		close(plan->prog_fd);
-		if (plan->interp_fd >= 0)
-			close(plan->interp_fd);
-	}
+	/* A plan still here is an exec that never ran (its host execveat failed). */
+	kbox_kernel_plan_drop(p);
+	plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return -ENOMEM;
+	p->plan = plan;
 	plan->pending = true;
 	plan->prog_fd = bp->prog_fd;
 	plan->interp_fd = bp->interp_fd;

@@ -117,8 +117,8 @@ static bool may_take(uint32_t id, uint32_t r, uint32_t e, uint32_t s)
 static struct kbox_result set_res(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t *fs, bool priv,
 				  uint32_t nr, uint32_t ne, uint32_t ns)
 {
-	if (!priv && !(may_take(nr, *r, *e, *s) && may_take(ne, *r, *e, *s) &&
-		       may_take(ns, *r, *e, *s)))
+	if (!priv &&
+	    !(may_take(nr, *r, *e, *s) && may_take(ne, *r, *e, *s) && may_take(ns, *r, *e, *s)))
 		return kbox_errno(EPERM);
 	if (nr != KEEP)
 		*r = nr;
@@ -169,16 +169,16 @@ struct kbox_result sys_setreuid(struct kbox_request *req)
 {
 	struct kbox_creds *c = creds(req);
 
-	return set_re(&c->ruid, &c->euid, &c->suid, &c->fsuid, c->euid == 0,
-		      (uint32_t)req->args[0], (uint32_t)req->args[1]);
+	return set_re(&c->ruid, &c->euid, &c->suid, &c->fsuid, c->euid == 0, (uint32_t)req->args[0],
+		      (uint32_t)req->args[1]);
 }
 
 struct kbox_result sys_setregid(struct kbox_request *req)
 {
 	struct kbox_creds *c = creds(req);
 
-	return set_re(&c->rgid, &c->egid, &c->sgid, &c->fsgid, c->euid == 0,
-		      (uint32_t)req->args[0], (uint32_t)req->args[1]);
+	return set_re(&c->rgid, &c->egid, &c->sgid, &c->fsgid, c->euid == 0, (uint32_t)req->args[0],
+		      (uint32_t)req->args[1]);
 }
 
 /* setuid: privileged sets all three; otherwise only euid, to ruid or suid. */

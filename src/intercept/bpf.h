@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 struct kbox_filter_config {
-	bool notify_ids;	  /* IDENT calls are notified (faked identity) */
-	uint64_t exec_sites[2];	  /* IPs (after the syscall insn) whose exec is notified */
+	bool notify_ids;	/* IDENT calls are notified (faked identity) */
+	uint64_t exec_sites[2]; /* IPs (after the syscall insn) whose exec is notified */
 	int nexec_sites;
 };
 

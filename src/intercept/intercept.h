@@ -11,10 +11,10 @@
 #include <sys/types.h>
 
 struct kbox_launch {
-	char *const *argv;	/* guest argv, passed unchanged */
-	char *const *envp;	/* guest environment */
-	const char *host_cwd;	/* host directory the guest's host cwd is set to (the root) */
-	bool notify_ids;	/* identity is faked: notify the getuid family */
+	char *const *argv;    /* guest argv, passed unchanged */
+	char *const *envp;    /* guest environment */
+	const char *host_cwd; /* host directory the guest's host cwd is set to (the root) */
+	bool notify_ids;      /* identity is faked: notify the getuid family */
 	/*
 	 * The signal state kbox was started with, which an exec would have
 	 * passed on (nohup's ignored SIGHUP, a background job's SIGINT): the

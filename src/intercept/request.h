@@ -47,14 +47,14 @@ struct kbox_tier_ops {
 };
 
 struct kbox_request {
-	int nr;		 /* syscall number (x86-64 numbering) */
+	int nr; /* syscall number (x86-64 numbering) */
 	uint64_t args[6];
-	uint64_t ip;	 /* guest instruction pointer after the syscall instruction */
-	pid_t tid;	 /* host thread id of the caller */
-	uint64_t id;	 /* tier-private request id (the notification id for unotify) */
+	uint64_t ip; /* guest instruction pointer after the syscall instruction */
+	pid_t tid;   /* host thread id of the caller */
+	uint64_t id; /* tier-private request id (the notification id for unotify) */
 	struct kbox_task *task;
 	const struct kbox_tier_ops *tier;
-	void *tier_data; /* tier-private */
+	void *tier_data;   /* tier-private */
 	bool via_stub;	   /* forwarded by the stub (KBOX_STUB_OP_OPEN): any fd can be placed */
 	uint64_t start_ns; /* for tracing: when kbox received the call */
 	uint64_t end_ns;   /* ... and when its answer was ready, before it was sent */
@@ -81,9 +81,9 @@ enum kbox_disposition {
 struct kbox_result {
 	enum kbox_result_kind kind;
 	enum kbox_disposition disp;
-	int64_t value;	   /* KBOX_RES_VALUE */
-	int fd;		   /* KBOX_RES_FD: kbox-owned, closed by the tier */
-	bool fd_cloexec;   /* KBOX_RES_FD */
+	int64_t value;	 /* KBOX_RES_VALUE */
+	int fd;		 /* KBOX_RES_FD: kbox-owned, closed by the tier */
+	bool fd_cloexec; /* KBOX_RES_FD */
 };
 
 static inline struct kbox_result kbox_res_value(int64_t v, enum kbox_disposition d)

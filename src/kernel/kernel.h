@@ -101,6 +101,8 @@ struct kbox_process *kbox_kernel_set_first(pid_t tgid);
 /* A thread is ending (exit) or the whole process is (exit_group, pidfd). */
 void kbox_kernel_thread_exit(struct kbox_task *t);
 void kbox_kernel_process_gone(pid_t tgid);
+/* Free @p's exec plan and close its fds, if it has one. */
+void kbox_kernel_plan_drop(struct kbox_process *p);
 /* Exec committed: other threads are gone, the plan is consumed. */
 void kbox_kernel_exec_commit(struct kbox_task *t);
 

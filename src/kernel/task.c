@@ -147,17 +147,23 @@ static int read_status_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
 	return (*tgid > 0 && *ppid >= 0) ? 0 : -ESRCH;
 }
 
+void kbox_kernel_plan_drop(struct kbox_process *p)
+{
+	if (!p->plan)
+		return;
+	if (p->plan->prog_fd >= 0)
+		close(p->plan->prog_fd);
+	if (p->plan->interp_fd >= 0)
+		close(p->plan->interp_fd);
+	free(p->plan);
+	p->plan = NULL;
+}
+
 static void process_free(struct kbox_process *p)
 {
 	if (p->pidfd >= 0)
 		close(p->pidfd);
-	if (p->plan) {
-		if (p->plan->prog_fd >= 0)
-			close(p->plan->prog_fd);
-		if (p->plan->interp_fd >= 0)
-			close(p->plan->interp_fd);
-		free(p->plan);
-	}
+	kbox_kernel_plan_drop(p);
 	free(p);
 }
 
@@ -343,14 +349,7 @@ void kbox_kernel_exec_commit(struct kbox_task *t)
 	struct kbox_process *p = t->proc;
 
 	remove_tasks_of(p, t);
-	if (p->plan) {
-		if (p->plan->prog_fd >= 0)
-			close(p->plan->prog_fd);
-		if (p->plan->interp_fd >= 0)
-			close(p->plan->interp_fd);
-		free(p->plan);
-		p->plan = NULL;
-	}
+	kbox_kernel_plan_drop(p);
 	/* Linux resets a caught signal's handler at exec; the stub owns SIGSYS again. */
 	p->sigsys_act_set = false;
 	memset(p->sigsys_act, 0, sizeof(p->sigsys_act));

@@ -12,8 +12,8 @@
 /* What the first guest process tells the supervisor before it may run. */
 struct kbox_handshake {
 	pid_t pid;
-	int listener; /* fd number in the guest, taken with pidfd_getfd */
-	int err;      /* -errno if the guest could not set itself up */
+	int listener;  /* fd number in the guest, taken with pidfd_getfd */
+	int err;       /* -errno if the guest could not set itself up */
 	bool killable; /* the filter has WAIT_KILLABLE_RECV */
 };
 
