@@ -13,7 +13,7 @@
  * calls exit, when its process calls exit_group or execs from another
  * thread, and when its process's pidfd says it is gone.
  *
- * Locking: all of it is touched only from the supervisor thread.
+ * Locking: callers hold the tier's state lock (one request at a time).
  */
 #ifndef KBOX_KERNEL_KERNEL_H
 #define KBOX_KERNEL_KERNEL_H

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The seccomp user-notify supervisor: one thread answers every notified
- * syscall of every guest task.
+ * The seccomp user-notify supervisor: a few threads receive the notified
+ * syscalls of every guest task and answer them one at a time (the kernel
+ * state has one lock). Several receivers matter for correctness, not only
+ * speed: until a notification is received, a signal to the guest aborts
+ * it and the call fails with EINTR where Linux would not fail; once it is
+ * received (WAIT_KILLABLE_RECV), only a fatal signal can.
  *
  * Lifecycle of one notification (struct seccomp_notif):
  *   RECV        the guest task sleeps in the kernel (killable only when
@@ -17,6 +21,7 @@
 #include "unotify.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -42,7 +47,11 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
+#define SUPERVISOR_THREADS 3
+
 static int listener = -1;
+/* Kernel state, the dispatch table's handlers and statistics: one at a time. */
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static ssize_t um_read(struct kbox_request *req, void *dst, uint64_t gaddr, size_t len)
 {
@@ -162,17 +171,19 @@ static void handle_one(struct seccomp_notif *n)
 		req.start_ns = kbox_obs_now_ns();
 	if (kbox_obs_tracing())
 		kbox_obs_decode_args(&req, args, sizeof(args));
+	pthread_mutex_lock(&state_lock);
+	kbox_watcher_drain();
 	res = kbox_dispatch(&req);
 	/*
 	 * Time the handler, not the send: with a synchronous wakeup the guest
 	 * may run on this CPU before the send returns.
 	 */
-	if (kbox_obs_active())
+	if (kbox_obs_active()) {
 		req.end_ns = kbox_obs_now_ns();
-	if (um_respond(&req, &res) && res.kind == KBOX_RES_FD)
-		res.fd = -1;
-	if (kbox_obs_active())
 		kbox_obs_record(&req, &res, args);
+	}
+	pthread_mutex_unlock(&state_lock);
+	um_respond(&req, &res);
 }
 
 static void receive(void)
@@ -194,16 +205,28 @@ static void receive(void)
  * with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) the kernel then switches
  * guest and supervisor on one CPU instead of waking a sleeping one.
  */
+static void *serve_loop(void *arg)
+{
+	(void)arg;
+	kbox_watcher_add_receiver();
+	while (!kbox_watcher_stop_requested())
+		receive();
+	kbox_watcher_receiver_done();
+	return NULL;
+}
+
 static int serve(int status_fd, int *status)
 {
-	int err = kbox_watcher_start(status_fd);
+	pthread_t extra[SUPERVISOR_THREADS - 1];
+	int n = 0, err = kbox_watcher_start(status_fd);
 
 	if (err)
 		return err;
-	while (!kbox_watcher_stop_requested()) {
-		kbox_watcher_drain();
-		receive();
-	}
+	while (n < SUPERVISOR_THREADS - 1 && pthread_create(&extra[n], NULL, serve_loop, NULL) == 0)
+		n++;
+	serve_loop(NULL);
+	while (n--)
+		pthread_join(extra[n], NULL);
 	return kbox_watcher_finish(status);
 }
 

@@ -33,5 +33,8 @@ int kbox_watcher_start(int reaper_status_fd);
 void kbox_watcher_drain(void);
 bool kbox_watcher_stop_requested(void);
 int kbox_watcher_finish(int *status);
+/* Each receiving thread registers, so that the watcher can stop it. */
+void kbox_watcher_add_receiver(void);
+void kbox_watcher_receiver_done(void);
 
 #endif

@@ -7,11 +7,10 @@
  *
  * It waits on the pidfds of guest processes (added by the kernel state with
  * EPOLLONESHOT) and on the reaper's status pipe. A process that is gone is
- * queued; the supervisor drains the queue before each request, because the
- * kernel state belongs to the supervisor thread alone. When the first guest
- * exits, it stores the status and interrupts the supervisor's RECV with
- * SIGUSR2 until the supervisor says it has stopped: one signal could land
- * just before RECV blocks.
+ * queued; the receivers drain the queue under the state lock before each
+ * request. When the first guest exits, it stores the status and interrupts
+ * every receiver's RECV with SIGUSR2 until all have stopped: one signal
+ * could land just before RECV blocks.
  */
 #include "unotify.h"
 
@@ -33,11 +32,16 @@ static pid_t gone[GONE_MAX];
 static int ngone;
 static atomic_int gone_pending;
 static atomic_bool stop_requested;
-static atomic_bool supervisor_stopped;
+#define RECEIVERS_MAX 8
+
+static pthread_mutex_t receivers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t receivers[RECEIVERS_MAX];
+static bool receiver_done[RECEIVERS_MAX];
+static int nreceivers, nreceivers_done;
 static int watch_epfd = -1;
 static int status_fd = -1;
 static int first_status;
-static pthread_t supervisor, watcher;
+static pthread_t watcher;
 
 enum {
 	EV_STATUS = 1
@@ -79,15 +83,42 @@ bool kbox_watcher_stop_requested(void)
 	return atomic_load(&stop_requested);
 }
 
-static void interrupt_supervisor(void)
+void kbox_watcher_add_receiver(void)
+{
+	pthread_mutex_lock(&receivers_lock);
+	if (nreceivers < RECEIVERS_MAX)
+		receivers[nreceivers++] = pthread_self();
+	pthread_mutex_unlock(&receivers_lock);
+}
+
+void kbox_watcher_receiver_done(void)
+{
+	pthread_mutex_lock(&receivers_lock);
+	for (int i = 0; i < nreceivers; i++)
+		if (pthread_equal(receivers[i], pthread_self()) && !receiver_done[i]) {
+			receiver_done[i] = true;
+			nreceivers_done++;
+		}
+	pthread_mutex_unlock(&receivers_lock);
+}
+
+/* Returns when every receiver has left its loop. */
+static void interrupt_receivers(void)
 {
 	struct timespec ms = {.tv_nsec = 1000000};
+	bool all;
 
 	atomic_store(&stop_requested, true);
-	while (!atomic_load(&supervisor_stopped)) {
-		pthread_kill(supervisor, SIGUSR2);
-		nanosleep(&ms, NULL);
-	}
+	do {
+		pthread_mutex_lock(&receivers_lock);
+		for (int i = 0; i < nreceivers; i++)
+			if (!receiver_done[i])
+				pthread_kill(receivers[i], SIGUSR2);
+		all = nreceivers > 0 && nreceivers_done == nreceivers;
+		pthread_mutex_unlock(&receivers_lock);
+		if (!all)
+			nanosleep(&ms, NULL);
+	} while (!all);
 }
 
 static void *watch(void *arg)
@@ -117,7 +148,7 @@ static void *watch(void *arg)
 	}
 	first_status = -1;
 done:
-	interrupt_supervisor();
+	interrupt_receivers();
 	return NULL;
 }
 
@@ -129,7 +160,6 @@ int kbox_watcher_start(int reaper_status_fd)
 
 	sigaction(SIGUSR2, &sa, NULL);
 	status_fd = reaper_status_fd;
-	supervisor = pthread_self();
 	watch_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (watch_epfd < 0 || epoll_ctl(watch_epfd, EPOLL_CTL_ADD, status_fd, &ev))
 		return -errno;
@@ -140,7 +170,6 @@ int kbox_watcher_start(int reaper_status_fd)
 
 int kbox_watcher_finish(int *status)
 {
-	atomic_store(&supervisor_stopped, true);
 	pthread_join(watcher, NULL);
 	close(watch_epfd);
 	*status = first_status;
