@@ -359,7 +359,7 @@ void kbox_kernel_exec_commit(struct kbox_task *t)
  */
 static void adopt_children_of(struct kbox_task *t, const char *tid)
 {
-	char path[96];
+	char path[64 + NAME_MAX];
 	struct kbox_task *forker;
 	struct kbox_process *p;
 	FILE *f;
