@@ -217,6 +217,7 @@ static int run(const struct kbox_cli *cli)
 	kc.initial_cwd = cwd;
 	kbox_kernel_init(&kc);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
+	kbox_vfs_set_proc_pids(kbox_kernel_is_guest_pid);
 	/*
 	 * Ctrl-C and Ctrl-\ are for the guest; kbox stays to report its status.
 	 * Once the guest runs, the tier relays such signals sent to kbox itself.

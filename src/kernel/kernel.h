@@ -120,6 +120,8 @@ int kbox_kernel_unshare_fs(struct kbox_task *t);
  * the VFS (kbox_proc_link_fn): the length, or 0 when @pid is no guest task.
  */
 int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size);
+/* @pid is a guest task or descends from one (kbox_proc_pid_fn). */
+bool kbox_kernel_is_guest_pid(pid_t pid);
 
 /* Accessors for handlers. */
 static inline struct kbox_fs_state *kbox_task_fs(struct kbox_task *t)

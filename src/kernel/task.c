@@ -454,6 +454,21 @@ static int fd_link(struct kbox_process *p, const char *num, char *buf, size_t si
 	return n;
 }
 
+bool kbox_kernel_is_guest_pid(pid_t pid)
+{
+	pid_t tgid, ppid;
+
+	/* A child kbox has not met yet is still the guest's: follow its parents. */
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		if (task_find(pid) || kbox_kernel_process_find(pid))
+			return true;
+		if (read_status_ids(pid, &tgid, &ppid))
+			return false;
+		pid = tgid != pid ? tgid : ppid;
+	}
+	return false;
+}
+
 int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size)
 {
 	struct kbox_task *t = task_find(pid);

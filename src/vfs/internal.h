@@ -28,6 +28,14 @@ bool kbox_vfs_single_mount(void);
 int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
 		       const char *parent, const char *name, char *buf, size_t size);
 
+/*
+ * -ENOENT when guest path @guest[0..len) lies in a procfs mount under the
+ * directory of a host process that is not part of the guest: its files
+ * (mem, environ, fd/) would reach outside. 0 otherwise.
+ */
+int kbox_vfs_proc_visible(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
+			  const char *guest, size_t len);
+
 /* @prefix[0..plen) is @path[0..len) or one of its leading directories. */
 bool kbox_path_has_prefix(const char *path, size_t len, const char *prefix, size_t plen);
 

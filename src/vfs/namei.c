@@ -151,7 +151,9 @@ static int walk_goto(struct walk *w, const char *guest, size_t len)
 	if (kbox_vfs_mount_len(m) == len) {
 		walk_set(w, m->fd, true, m);
 	} else {
-		r = walk_open(w, m, guest, len);
+		r = kbox_vfs_proc_visible(w->ctx, m, guest, len);
+		if (r == 0)
+			r = walk_open(w, m, guest, len);
 		if (r < 0)
 			return r;
 	}
@@ -274,6 +276,8 @@ static int walk_down(struct walk *w, const char *name, size_t n)
 	if (r < 0)
 		return r;
 	r = walk_mount(w, nlen);
+	if (r == 0)
+		r = kbox_vfs_proc_visible(w->ctx, w->mnt, w->guest, nlen);
 	if (r != 0) {
 		if (r < 0)
 			guest_pop(w);
@@ -345,6 +349,8 @@ static int last_kind(struct walk *w, const char *p, size_t n, char *name)
 	if (r < 0)
 		return r;
 	r = walk_mount(w, nlen);
+	if (r == 0)
+		r = kbox_vfs_proc_visible(w->ctx, w->mnt, w->guest, nlen);
 	guest_pop(w);
 	if (r <= 0)
 		return r < 0 ? r : KBOX_LAST_NORM;

@@ -7,6 +7,7 @@
  * and its "fd/N" the guest path of its fd N.
  */
 #include <stdbool.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,39 @@
 #include "internal.h"
 
 static kbox_proc_link_fn proc_link;
+static kbox_proc_pid_fn proc_pid_is_guest;
 
 void kbox_vfs_set_proc_links(kbox_proc_link_fn fn)
 {
 	proc_link = fn;
+}
+
+void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn)
+{
+	proc_pid_is_guest = fn;
+}
+
+int kbox_vfs_proc_visible(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
+			  const char *guest, size_t len)
+{
+	size_t mlen;
+	const char *p, *end = guest + len;
+	long pid = 0;
+
+	if (!m || !m->is_proc || !proc_pid_is_guest || !ctx->tgid)
+		return 0;
+	mlen = kbox_vfs_mount_len(m);
+	p = guest + mlen + (mlen > 1);
+	if (p >= end || *p < '0' || *p > '9')
+		return 0;
+	for (; p < end && *p != '/'; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		pid = pid * 10 + (*p - '0');
+		if (pid > 0x7fffffff)
+			return -ENOENT;
+	}
+	return proc_pid_is_guest((pid_t)pid) ? 0 : -ENOENT;
 }
 
 static int put(char *buf, size_t size, const char *s, size_t len)

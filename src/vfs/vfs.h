@@ -108,6 +108,9 @@ struct kbox_lookup_ctx {
  */
 typedef int (*kbox_proc_link_fn)(pid_t pid, const char *what, char *buf, size_t size);
 void kbox_vfs_set_proc_links(kbox_proc_link_fn fn);
+/* True when @pid is part of the guest; other pids do not exist in its procfs. */
+typedef bool (*kbox_proc_pid_fn)(pid_t pid);
+void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn);
 
 /*
  * Resolve all but the last component of @path. With KBOX_LOOKUP_FOLLOW a

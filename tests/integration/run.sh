@@ -252,6 +252,15 @@ run_cli() {
 	expect_kbox cli/system_root 0 '^0$' -S "$bb" -- /usr/bin/id -u
 	expect_kbox cli/system_root_dev_null 0 '^ok$' -S "$bb" -- /bin/sh -c 'echo x >/dev/null && echo ok'
 	expect_kbox cli/system_root_proc 0 '^ok$' -S "$bb" -- /bin/sh -c 'test -r /proc/self/status && echo ok'
+	# Under -S the host's procfs is shown, but a host process's directory
+	# (kbox's own, its parent's, init's) must not exist: its mem, environ,
+	# root and fd/ would reach outside. The guest's own processes are there,
+	# and their links name guest paths.
+	expect_kbox cli/system_root_proc_host_hidden 0 '^hidden$' -S "$bb" -- /bin/sh -c \
+		"test ! -e /proc/1/status && test ! -e /proc/$$/mem && \
+		 ! cat /proc/\$PPID/environ 2>/dev/null >/dev/null && echo hidden"
+	expect_kbox cli/system_root_proc_guest_links 0 '^/tmp /bin/busybox /$' -S "$bb" -- /bin/sh -c \
+		'cd /tmp && echo $(readlink /proc/self/cwd) $(readlink /proc/$$/exe) $(readlink /proc/self/root)'
 	expect_kbox cli/script_program 0 '^from script$' -r "$bb" -- /bin/sh -c \
 		'printf "#!/bin/sh\necho from script\n" >/tmp/s && chmod +x /tmp/s && /tmp/s'
 	if [ -z "${root_skip[debian]:-}" ]; then
