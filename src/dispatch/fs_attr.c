@@ -51,7 +51,7 @@ static struct kbox_result do_chmod(struct kbox_request *req, int dirfd, uint64_t
 	int r = at_prologue(req, dirfd, addr, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &p);
 
 	if (r == 1)
-		return kbox_res_continue();
+		return fs_ret(fs_fd_chmod(req, dirfd, mode & 07777));
 	if (r == 0)
 		r = kbox_vfs_chmod(&p.ctx, p.path,
 				   nofollow_lookup(flags) |
@@ -83,7 +83,7 @@ static struct kbox_result do_chown(struct kbox_request *req, int dirfd, uint64_t
 	int r = at_prologue(req, dirfd, addr, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &p);
 
 	if (r == 1)
-		return kbox_res_continue();
+		return fs_ret(fs_fd_chown(req, dirfd, uid, gid));
 	if (r == 0)
 		r = kbox_vfs_chown(&p.ctx, p.path,
 				   nofollow_lookup(flags) |
@@ -126,7 +126,7 @@ static struct kbox_result do_utimens(struct kbox_request *req, int dirfd, uint64
 		return kbox_res_continue();
 	r = at_prologue(req, dirfd, addr, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &p);
 	if (r == 1)
-		return kbox_res_continue();
+		return fs_ret(fs_fd_utimens(req, dirfd, ts));
 	if (r == 0)
 		r = kbox_vfs_utimens(&p.ctx, p.path, nofollow_lookup(flags), ts);
 	return fs_ret(r);

@@ -55,4 +55,15 @@ struct fs_job {
 /* Starts @job (malloc'ed, owned from here on) and returns the deferred result. */
 struct kbox_result fs_defer(struct kbox_request *req, struct fs_job *job);
 
+/*
+ * fs_fd.c: chmod, chown, utimens and xattr calls on the guest's fd itself
+ * (empty path, AT_EMPTY_PATH), done on kbox's copy. Return 0, a count for
+ * xattr get and list, or -errno.
+ */
+int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode);
+int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid);
+int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2]);
+int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const char *name,
+		void *val, size_t size, int xflags);
+
 #endif

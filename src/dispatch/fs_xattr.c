@@ -65,6 +65,27 @@ static int xattr_io(struct kbox_request *req, const struct xcall *x, const struc
 	return r;
 }
 
+/* The guest's fd itself: kbox's copy, not a CONTINUE (see fs_fd.c). */
+static struct kbox_result fd_xattr(struct kbox_request *req, const struct xcall *x,
+				   const char *name)
+{
+	size_t size = x->size > XATTR_SIZE_MAX ? XATTR_SIZE_MAX : x->size;
+	char *buf = malloc(size ? size : 1);
+	int r = buf ? 0 : -ENOMEM;
+
+	if (r == 0 && x->op == KBOX_XATTR_SET && size)
+		r = kbox_read_guest(req, x->value, buf, size);
+	if (r == 0)
+		r = fs_fd_xattr(req, x->dirfd, x->op, name, buf, size, x->xflags);
+	if (r > 0 && size && (x->op == KBOX_XATTR_GET || x->op == KBOX_XATTR_LIST)) {
+		int w = kbox_write_guest(req, x->value, buf, (size_t)r);
+
+		r = w < 0 ? w : r;
+	}
+	free(buf);
+	return fs_ret(r);
+}
+
 static struct kbox_result do_xattr(struct kbox_request *req, const struct xcall *x)
 {
 	char name[XATTR_NAME_MAX + 1] = "";
@@ -82,7 +103,7 @@ static struct kbox_result do_xattr(struct kbox_request *req, const struct xcall 
 		r = read_name(req, x->name, name);
 	if (r == 0 && fs_path_empty(req, x->path, &p, &r) && r == 0 &&
 	    (x->atflags & AT_EMPTY_PATH) && x->dirfd != AT_FDCWD)
-		return kbox_res_continue();
+		return fd_xattr(req, x, name);
 	if (r == 0 && !x->path)
 		r = -EFAULT;
 	if (r == 0)

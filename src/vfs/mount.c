@@ -197,32 +197,51 @@ bool kbox_vfs_mounts_below(const char *guest, size_t len)
  * is its longest prefix. A deleted file or an fd from outside every mount
  * (a pipe, a host path kbox never opened) has no guest path.
  */
-int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
+/* The mount holding host fd @fd, and its host path in @host; NULL when none does. */
+static const struct kbox_mount *mount_of_fd(int fd, char host[PATH_MAX], size_t *hlen)
 {
-	char link[32], host[PATH_MAX];
-	const char *rest;
 	const struct kbox_mount *best = NULL;
-	size_t best_len = 0, hlen, mlen;
+	size_t best_len = 0, mlen;
+	char link[32];
 	ssize_t n;
-	int i;
 
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, host, sizeof(host) - 1);
+	n = readlink(link, host, PATH_MAX - 1);
 	if (n < 0)
-		return -errno;
+		return NULL;
 	host[n] = '\0';
-	hlen = (size_t)n;
-	if (host[0] != '/' || (hlen > 10 && strcmp(host + hlen - 10, " (deleted)") == 0))
-		return -ENOENT;
-	for (i = 0; i < nmounts; i++) {
+	*hlen = (size_t)n;
+	for (int i = 0; i < nmounts; i++) {
 		mlen = strlen(mounts[i].host);
-		if (mlen >= best_len && kbox_path_has_prefix(host, hlen, mounts[i].host, mlen)) {
+		if (mlen >= best_len && kbox_path_has_prefix(host, *hlen, mounts[i].host, mlen)) {
 			best = &mounts[i];
 			best_len = mlen;
 		}
 	}
-	if (!best)
+	return best;
+}
+
+int kbox_vfs_fd_writable(int fd)
+{
+	char host[PATH_MAX];
+	size_t hlen;
+	const struct kbox_mount *m = mount_of_fd(fd, host, &hlen);
+
+	return m && m->readonly ? -EROFS : 0;
+}
+
+int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
+{
+	char host[PATH_MAX];
+	const struct kbox_mount *best;
+	const char *rest;
+	size_t hlen = 0, best_len;
+	int n;
+
+	best = mount_of_fd(fd, host, &hlen);
+	if (!best || host[0] != '/' || (hlen > 10 && strcmp(host + hlen - 10, " (deleted)") == 0))
 		return -ENOENT;
+	best_len = strlen(best->host);
 	rest = host + (best_len == 1 ? 0 : best_len); /* host "/" mounted: rest keeps its "/" */
 	if (strcmp(rest, "/") == 0)
 		rest = "";

@@ -160,6 +160,9 @@ void kbox_vfs_dcache_enable(bool on);
 int kbox_vfs_realpath(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
 		      char *out, size_t size);
 
+/* EROFS if kbox-owned @fd (a copy of a guest fd) lies in a read-only mount. */
+int kbox_vfs_fd_writable(int fd);
+
 /* EROFS if the mount of @nd is read-only. */
 int kbox_vfs_check_writable(const struct kbox_nameidata *nd);
 

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Metadata calls that name the guest's fd itself (an empty path with
+ * AT_EMPTY_PATH). kbox acts on its own copy of the fd instead of letting
+ * the host run the call: the host would read the path from guest memory
+ * again, and another guest thread could have put a host path there.
+ * /proc/self/fd/N of kbox's copy reaches the object even for O_PATH fds,
+ * which fchmod and fsetxattr refuse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs_priv.h"
+
+struct fd_target {
+	int kfd;
+	char proc[32];
+};
+
+static int target_get(struct kbox_request *req, int gfd, bool write, struct fd_target *t)
+{
+	int r;
+
+	t->kfd = req->tier->get_guest_fd(req, gfd);
+	if (t->kfd < 0)
+		return -EBADF;
+	snprintf(t->proc, sizeof(t->proc), "/proc/self/fd/%d", t->kfd);
+	r = write ? kbox_vfs_fd_writable(t->kfd) : 0;
+	if (r < 0)
+		close(t->kfd);
+	return r;
+}
+
+static int done(struct fd_target *t, long r)
+{
+	int err = r < 0 ? -errno : 0;
+
+	close(t->kfd);
+	return err ? err : (int)r;
+}
+
+int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode)
+{
+	struct fd_target t;
+	int r = target_get(req, gfd, true, &t);
+
+	return r < 0 ? r : done(&t, chmod(t.proc, mode));
+}
+
+int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid)
+{
+	struct fd_target t;
+	int r = target_get(req, gfd, true, &t);
+
+	return r < 0 ? r : done(&t, fchownat(t.kfd, "", uid, gid, AT_EMPTY_PATH));
+}
+
+int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2])
+{
+	struct fd_target t;
+	int r = target_get(req, gfd, true, &t);
+
+	return r < 0 ? r : done(&t, utimensat(AT_FDCWD, t.proc, ts, 0));
+}
+
+int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const char *name,
+		void *val, size_t size, int xflags)
+{
+	bool write = op == KBOX_XATTR_SET || op == KBOX_XATTR_REMOVE;
+	struct fd_target t;
+	int r = target_get(req, gfd, write, &t);
+
+	if (r < 0)
+		return r;
+	switch (op) {
+	case KBOX_XATTR_GET:
+		return done(&t, getxattr(t.proc, name, val, size));
+	case KBOX_XATTR_SET:
+		return done(&t, setxattr(t.proc, name, val, size, xflags));
+	case KBOX_XATTR_LIST:
+		return done(&t, listxattr(t.proc, val, size));
+	case KBOX_XATTR_REMOVE:
+		break;
+	}
+	return done(&t, removexattr(t.proc, name));
+}
