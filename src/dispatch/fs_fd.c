@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Metadata calls that name the guest's fd itself (an empty path with
- * AT_EMPTY_PATH). kbox acts on its own copy of the fd instead of letting
- * the host run the call: the host would read the path from guest memory
- * again, and another guest thread could have put a host path there.
+ * Calls that name the guest's fd itself (an empty path with AT_EMPTY_PATH,
+ * as glibc's fstat does). kbox acts on its own copy of the fd instead of
+ * letting the host run the call: the host would read the path from guest
+ * memory again, and another guest thread could have put a host path there.
  * /proc/self/fd/N of kbox's copy reaches the object even for O_PATH fds,
  * which fchmod and fsetxattr refuse.
  */
@@ -41,6 +41,38 @@ static int done(struct fd_target *t, long r)
 
 	close(t->kfd);
 	return err ? err : (int)r;
+}
+
+int fs_fd_stat(struct kbox_request *req, int gfd, struct stat *st)
+{
+	struct fd_target t;
+	int r = target_get(req, gfd, false, &t);
+
+	return r < 0 ? r : done(&t, fstat(t.kfd, st));
+}
+
+int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, struct statx *stx)
+{
+	struct fd_target t;
+	int r = target_get(req, gfd, false, &t);
+
+	return r < 0 ? r : done(&t, statx(t.kfd, "", AT_EMPTY_PATH | sync, mask, stx));
+}
+
+int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess)
+{
+	struct fd_target t;
+	int r = target_get(req, gfd, false, &t);
+
+	return r < 0 ? r : done(&t, faccessat(t.kfd, "", mode, AT_EMPTY_PATH | eaccess));
+}
+
+int fs_fd_readlink(struct kbox_request *req, int gfd, char *buf, size_t size)
+{
+	struct fd_target t;
+	int r = target_get(req, gfd, false, &t);
+
+	return r < 0 ? r : done(&t, readlinkat(t.kfd, "", buf, size));
 }
 
 int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode)

@@ -60,6 +60,10 @@ struct kbox_result fs_defer(struct kbox_request *req, struct fs_job *job);
  * (empty path, AT_EMPTY_PATH), done on kbox's copy. Return 0, a count for
  * xattr get and list, or -errno.
  */
+int fs_fd_stat(struct kbox_request *req, int gfd, struct stat *st);
+int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, struct statx *stx);
+int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess);
+int fs_fd_readlink(struct kbox_request *req, int gfd, char *buf, size_t size);
 int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode);
 int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid);
 int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2]);

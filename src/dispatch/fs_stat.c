@@ -56,10 +56,16 @@ struct kbox_result sys_newfstatat(struct kbox_request *req)
 	int dirfd = (int)req->args[0], flags = (int)req->args[3], r;
 	struct fs_path p;
 
-	/* glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): the host does it on the fd. */
+	/* glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): the fd itself. */
 	r = fs_read_path(req, req->args[1], &p);
-	if (r == 0 && !p.path[0] && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD)
-		return kbox_res_continue();
+	if (r == 0 && !p.path[0] && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
+		struct stat st;
+
+		r = fs_fd_stat(req, dirfd, &st);
+		if (r == 0)
+			r = kbox_write_guest(req, req->args[2], &st, sizeof(st));
+		return fs_ret(r);
+	}
 	if (r == 0 && (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH)))
 		r = -EINVAL;
 	if (r == 0)
@@ -78,8 +84,12 @@ struct kbox_result sys_statx(struct kbox_request *req)
 
 	/* A NULL path with AT_EMPTY_PATH means "" since Linux 6.11. */
 	if (fs_path_empty(req, req->args[1], &p, &r) && (flags & AT_EMPTY_PATH) &&
-	    dirfd != AT_FDCWD)
-		return kbox_res_continue();
+	    dirfd != AT_FDCWD) {
+		r = fs_fd_statx(req, dirfd, flags & AT_STATX_SYNC_TYPE, mask, &stx);
+		if (r == 0)
+			r = kbox_write_guest(req, req->args[4], &stx, sizeof(stx));
+		return fs_ret(r);
+	}
 	if (r == 0 && !req->args[1] && !(flags & AT_EMPTY_PATH))
 		r = -EFAULT;
 	if (r == 0 &&
@@ -110,7 +120,7 @@ static struct kbox_result do_access(struct kbox_request *req, int dirfd, uint64_
 		return fs_ret(-EINVAL);
 	r = fs_read_path(req, addr, &p);
 	if (r == 0 && !p.path[0] && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD)
-		return kbox_res_continue();
+		return fs_ret(fs_fd_access(req, dirfd, mode, flags & AT_EACCESS));
 	if (r == 0)
 		r = fs_ctx_at(req, dirfd, &p);
 	if (r == 0)
@@ -135,25 +145,28 @@ struct kbox_result sys_faccessat2(struct kbox_request *req)
 			 (int)req->args[3]);
 }
 
-/* readlinkat(fd, "") reads the symlink an O_PATH fd names: the host can. */
+/* readlinkat(fd, "") reads the symlink an O_PATH fd names. */
 static struct kbox_result do_readlink(struct kbox_request *req, int dirfd, uint64_t addr,
 				      uint64_t buf, int bufsiz)
 {
+	size_t size = (size_t)bufsiz;
 	char target[PATH_MAX];
 	struct fs_path p;
 	int r;
 
 	if (bufsiz <= 0)
 		return fs_ret(-EINVAL);
+	if (size > sizeof(target))
+		size = sizeof(target);
 	r = fs_read_path(req, addr, &p);
-	if (r == 0 && !p.path[0] && dirfd != AT_FDCWD)
-		return kbox_res_continue();
-	if (r == 0)
-		r = fs_ctx_at(req, dirfd, &p);
-	if (r == 0)
-		r = kbox_vfs_readlink(&p.ctx, p.path, 0, target,
-				      (size_t)bufsiz < sizeof(target) ? (size_t)bufsiz
-								      : sizeof(target));
+	if (r == 0 && !p.path[0] && dirfd != AT_FDCWD) {
+		r = fs_fd_readlink(req, dirfd, target, size);
+	} else {
+		if (r == 0)
+			r = fs_ctx_at(req, dirfd, &p);
+		if (r == 0)
+			r = kbox_vfs_readlink(&p.ctx, p.path, 0, target, size);
+	}
 	if (r > 0) {
 		int w = kbox_write_guest(req, buf, target, (size_t)r);
 
