@@ -2,8 +2,11 @@
 /*
  * AF_UNIX path addresses: bind, connect, sendto, sendmsg. A socket path is
  * a guest path, so kbox resolves it and acts on a copy of the guest's
- * socket (same open file). Abstract and unnamed AF_UNIX addresses and every
- * other family go to the host untouched.
+ * socket (same open file). Other families go to the host untouched: the
+ * host reads the address again, but a socket of another family refuses an
+ * AF_UNIX address. An AF_UNIX socket never goes to the host with an address
+ * in guest memory, abstract or none: another guest thread could turn it
+ * into a host path before the host reads it. kbox acts on its copy instead.
  *
  * Sending never blocks the supervisor: the first attempt is MSG_DONTWAIT;
  * if that would block a blocking guest socket, the send is finished on a
@@ -57,13 +60,48 @@ static int unix_path(struct kbox_request *req, uint64_t addr, int64_t len, struc
 	return 1;
 }
 
+/* A kbox copy of guest socket @gfd when it is AF_UNIX; -1 for other families. */
+static int unix_socket_copy(struct kbox_request *req, int gfd)
+{
+	int kfd = req->tier->get_guest_fd(req, gfd), domain = 0;
+	socklen_t len = sizeof(domain);
+
+	if (kfd < 0)
+		return -EBADF;
+	if (getsockopt(kfd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX)
+		return kfd;
+	close(kfd);
+	return -1;
+}
+
+/* bind/connect with an address that is no path: the host's, or kbox's on an AF_UNIX copy. */
+static struct kbox_result bind_or_connect_other(struct kbox_request *req, bool is_bind)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = (socklen_t)req->args[2];
+	int kfd = unix_socket_copy(req, (int)req->args[0]), r;
+
+	if (kfd == -1)
+		return kbox_res_continue();
+	if (kfd < 0)
+		return fs_ret(kfd);
+	r = len ? kbox_read_guest(req, req->args[1], &sa, len) : 0; /* unix_path() checked len */
+	if (r == 0)
+		r = (is_bind ? bind(kfd, (struct sockaddr *)&sa, len)
+			     : connect(kfd, (struct sockaddr *)&sa, len)) < 0
+			    ? -errno
+			    : 0;
+	close(kfd);
+	return fs_ret(r);
+}
+
 static struct kbox_result bind_or_connect(struct kbox_request *req, bool bind)
 {
 	struct fs_path p;
 	int r = unix_path(req, req->args[1], (int)req->args[2], &p), kfd;
 
 	if (r <= 0)
-		return r == 0 ? kbox_res_continue() : fs_ret(r);
+		return r == 0 ? bind_or_connect_other(req, bind) : fs_ret(r);
 	kfd = req->tier->get_guest_fd(req, (int)req->args[0]);
 	if (kfd < 0)
 		return fs_ret(-EBADF);
@@ -162,6 +200,20 @@ static int send_prepare(struct kbox_request *req, int gfd, struct fs_path *p, st
 	return 0;
 }
 
+/* An address that is no path (abstract, unnamed, none) for AF_UNIX copy @kfd. */
+static int send_prepare_raw(struct kbox_request *req, int kfd, uint64_t addr, socklen_t len,
+			    struct send_job *s)
+{
+	s->sockfd = kfd;
+	if (!addr)
+		return 0;
+	if (len > sizeof(s->sun))
+		return -EINVAL;
+	s->m.msg_name = &s->sun;
+	s->m.msg_namelen = len;
+	return len ? kbox_read_guest(req, addr, &s->sun, len) : 0;
+}
+
 static struct send_job *send_alloc(void)
 {
 	struct send_job *s = calloc(1, sizeof(*s));
@@ -185,24 +237,32 @@ struct kbox_result sys_sendto(struct kbox_request *req)
 	size_t len = req->args[2];
 	struct send_job *s;
 	struct fs_path p;
-	int r;
+	int r, kfd = -1;
 
+	/* No address: the pointer is in a register, nothing to swap under the host. */
 	if (!req->args[4])
 		return kbox_res_continue();
 	r = unix_path(req, req->args[4], (int)req->args[5], &p);
-	if (r <= 0)
-		return r == 0 ? kbox_res_continue() : fs_ret(r);
-	if (len > SEND_MAX)
-		return fs_ret(-EMSGSIZE);
-	s = send_alloc();
-	if (!s)
-		return fs_ret(-ENOMEM);
+	if (r == 0)
+		kfd = unix_socket_copy(req, (int)req->args[0]);
+	if (r == 0 && kfd == -1)
+		return kbox_res_continue();
+	if (r < 0 || kfd < -1)
+		return fs_ret(r < 0 ? r : kfd);
+	s = len > SEND_MAX ? NULL : send_alloc();
+	if (!s) {
+		if (kfd >= 0)
+			close(kfd);
+		return fs_ret(len > SEND_MAX ? -EMSGSIZE : -ENOMEM);
+	}
+	s->sockfd = kfd; /* send_free() closes it on every path from here */
 	s->data = malloc(len ? len : 1);
 	r = s->data ? 0 : -ENOMEM;
 	if (r == 0 && len)
 		r = kbox_read_guest(req, req->args[1], s->data, len);
 	if (r == 0)
-		r = send_prepare(req, (int)req->args[0], &p, s);
+		r = kfd >= 0 ? send_prepare_raw(req, kfd, req->args[4], (socklen_t)req->args[5], s)
+			     : send_prepare(req, (int)req->args[0], &p, s);
 	if (r < 0)
 		return send_fail(s, r);
 	s->iov = (struct iovec){.iov_base = s->data, .iov_len = len};
@@ -284,22 +344,29 @@ struct kbox_result sys_sendmsg(struct kbox_request *req)
 	struct msghdr gm;
 	struct send_job *s;
 	struct fs_path p;
-	int r = kbox_read_guest(req, req->args[1], &gm, sizeof(gm));
+	int r = kbox_read_guest(req, req->args[1], &gm, sizeof(gm)), kfd = -1;
 
-	if (r == 0 && !gm.msg_name)
-		return kbox_res_continue();
-	if (r == 0)
+	if (r == 0 && gm.msg_name)
 		r = unix_path(req, (uintptr_t)gm.msg_name, gm.msg_namelen, &p);
-	if (r <= 0)
-		return r == 0 ? kbox_res_continue() : fs_ret(r);
+	if (r == 0)
+		kfd = unix_socket_copy(req, (int)req->args[0]);
+	if (r == 0 && kfd == -1)
+		return kbox_res_continue();
+	if (r < 0 || kfd < -1)
+		return fs_ret(r < 0 ? r : kfd);
 	s = send_alloc();
-	if (!s)
+	if (!s) {
+		if (kfd >= 0)
+			close(kfd);
 		return fs_ret(-ENOMEM);
+	}
+	s->sockfd = kfd; /* send_free() closes it on every path from here */
 	r = read_iov(req, &gm, s);
 	if (r == 0)
 		r = read_control(req, &gm, s);
 	if (r == 0)
-		r = send_prepare(req, (int)req->args[0], &p, s);
+		r = kfd >= 0 ? send_prepare_raw(req, kfd, (uintptr_t)gm.msg_name, gm.msg_namelen, s)
+			     : send_prepare(req, (int)req->args[0], &p, s);
 	if (r < 0)
 		return send_fail(s, r);
 	s->flags = (int)req->args[2];
