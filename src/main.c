@@ -184,6 +184,20 @@ static void reclaim_terminal(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* --stats: the tier that ran and the protections that were on. */
+static void report_stats(const struct kbox_features *f)
+{
+	char prot[256], ll[64] = "no Landlock wall";
+
+	if (f->landlock_on)
+		snprintf(ll, sizeof(ll), "Landlock ABI %d wall%s", f->landlock_abi,
+			 f->landlock_abi >= 6 ? " with signal scope" : "");
+	snprintf(prot, sizeof(prot), "seccomp user-notify, %s, %s, %s", ll,
+		 f->wait_killable_recv ? "wait-killable" : "calls may repeat on signals",
+		 f->sync_wakeup ? "synchronous wakeups" : "plain wakeups");
+	kbox_obs_report("seccomp", prot);
+}
+
 static int run(const struct kbox_cli *cli)
 {
 	static struct first_exec fe;
@@ -227,9 +241,7 @@ static int run(const struct kbox_cli *cli)
 	umask(0);
 	status = kbox_unotify_run(&launch, &features);
 	reclaim_terminal();
-	kbox_obs_report("seccomp", features.wait_killable_recv
-					   ? "seccomp user-notify, wait-killable"
-					   : "seccomp user-notify (calls may repeat on signals)");
+	report_stats(&features);
 	if (status < 0)
 		return KBOX_EXIT_FAILURE;
 	return exit_code(status);

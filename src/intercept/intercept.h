@@ -34,6 +34,8 @@ struct kbox_launch {
 struct kbox_features {
 	bool wait_killable_recv; /* SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (5.19) */
 	bool sync_wakeup;	 /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) */
+	int landlock_abi;	 /* 0: no Landlock; else the wall the guest runs behind */
+	bool landlock_on;
 };
 
 /*

@@ -401,6 +401,32 @@ run_procs() {
 			t_fail procs/guest_killed_from_outside "kbox exited $rc, expected 137" "@$work/out"
 		fi
 	fi
+
+	# kill(-1) in the guest reaches guest processes only (Landlock signal
+	# scope, ABI 6): a process of the same user outside the guest survives.
+	local name=procs/kill_minus_one_stays_inside canary
+	if selected "$name" && need_kbox "$name"; then
+		kbox_run --stats -r "$bb" -- /bin/true >"$work/out" 2>&1 || true
+		if ! grep -q 'signal scope' "$work/out"; then
+			t_skip "$name" "this kernel's Landlock has no signal scope (ABI 6)"
+		else
+			as_user_prefix
+			"${AS_USER[@]}" sleep 300 </dev/null >/dev/null 2>&1 &
+			canary=$!
+			sleep 0.2
+			rc=0
+			kbox_run -r "$bb" -- /bin/sh -c 'sleep 100 & kill -KILL -1; wait; echo done' \
+				>"$work/out" 2>&1 </dev/null || rc=$?
+			if kill -0 "$canary" 2>/dev/null && grep -q '^done$' "$work/out"; then
+				t_pass "$name"
+			else
+				t_fail "$name" "a process outside the guest was killed (kbox exited $rc)" \
+					"@$work/out"
+			fi
+			kill "$canary" 2>/dev/null || true
+			wait "$canary" 2>/dev/null || true
+		fi
+	fi
 }
 
 # ---- tty -------------------------------------------------------------------

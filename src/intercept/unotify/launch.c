@@ -30,6 +30,7 @@
 
 #include "../../lib/log.h"
 #include "../../loader/loader.h"
+#include "../landlock.h"
 
 static volatile sig_atomic_t supervisor_died;
 
@@ -45,8 +46,6 @@ static int install_filter(const struct sock_fprog *prog, bool *killable)
 		SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
 	long fd;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
 	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
 	*killable = fd >= 0;
 	if (fd < 0 && errno == EINVAL) {
@@ -73,15 +72,18 @@ static void reset_signals(const struct kbox_launch *l)
 
 static __attribute__((noreturn)) void guest_main(const struct kbox_launch *l,
 						 const struct sock_fprog *prog, int up, int down,
-						 int stub_fd)
+						 int stub_fd, int landlock_abi)
 {
 	struct kbox_handshake hs = {.pid = getpid()};
 	char go;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	reset_signals(l);
-	if (chdir(l->host_cwd))
+	if (chdir(l->host_cwd) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		hs.err = -errno;
+	/* Landlock first: the filter would otherwise have to let its calls through. */
+	if (!hs.err && landlock_abi > 0)
+		hs.landlocked = kbox_landlock_restrict(landlock_abi) == 0;
 	if (!hs.err) {
 		hs.listener = install_filter(prog, &hs.killable);
 		if (hs.listener < 0)
@@ -161,7 +163,7 @@ static __attribute__((noreturn)) void reaper_main(const struct kbox_launch *l,
 		_exit(125);
 	if (guest == 0) {
 		close(p->status[1]);
-		guest_main(l, prog, p->up[1], p->down[0], p->stub_fd);
+		guest_main(l, prog, p->up[1], p->down[0], p->stub_fd, p->landlock_abi);
 	}
 	close(p->up[1]);
 	close(p->down[0]);

@@ -41,6 +41,7 @@
 #include "../../loader/loader.h"
 #include "../../obs/obs.h"
 #include "../bpf.h"
+#include "../landlock.h"
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS	   SECCOMP_IOW(4, __u64)
@@ -299,6 +300,12 @@ static int take_listener(struct kbox_unotify_pipes *p, struct kbox_features *f)
 		return hs.err;
 	}
 	f->wait_killable_recv = hs.killable;
+	f->landlock_on = hs.landlocked;
+	if (!hs.landlocked)
+		kbox_warn("%s: the guest is confined by the seccomp supervisor alone",
+			  f->landlock_abi ? "Landlock refused to restrict the guest"
+					  : "this kernel has no Landlock (Linux 5.13+ with "
+					    "Landlock enabled in lsm=)");
 	if (!hs.killable)
 		kbox_warn("this kernel lacks SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (Linux 5.19): "
 			  "a signal that interrupts a call kbox is answering may repeat it");
@@ -325,6 +332,7 @@ int kbox_unotify_run(const struct kbox_launch *l, struct kbox_features *f)
 	pid_t reaper, guest;
 
 	p.stub_fd = kbox_stub_memfd();
+	p.landlock_abi = f->landlock_abi = kbox_landlock_abi();
 	if (p.stub_fd < 0)
 		return p.stub_fd;
 	err = build_filter(l, insns, &prog);

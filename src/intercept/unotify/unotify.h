@@ -15,6 +15,7 @@ struct kbox_handshake {
 	int listener;  /* fd number in the guest, taken with pidfd_getfd */
 	int err;       /* -errno if the guest could not set itself up */
 	bool killable; /* the filter has WAIT_KILLABLE_RECV */
+	bool landlocked; /* the guest restricted itself with Landlock */
 };
 
 struct kbox_unotify_pipes {
@@ -22,6 +23,7 @@ struct kbox_unotify_pipes {
 	int down[2];   /* supervisor -> guest: one byte, "go" */
 	int status[2]; /* reaper -> supervisor: the first guest's wait status */
 	int stub_fd;
+	int landlock_abi; /* the host's, 0 for none */
 };
 
 /* Fork the reaper, which forks the guest. Returns 0 or -errno. */

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A kernel wall behind the supervisor: before the first guest program runs,
+ * its task restricts itself with Landlock so that it can open, create,
+ * remove or execute no host path at all. Everything the guest reaches by
+ * path, kbox opens for it (fds opened outside the domain keep their
+ * rights), and the stub it execs is a memfd, which Landlock does not
+ * govern. A path the host reads from guest memory after kbox checked it
+ * (a CONTINUEd call, a raw syscall the filter lets through) then gains
+ * nothing. With ABI 6 the domain is also scoped for signals, so kill(-1)
+ * and kill(0) reach only guest processes.
+ *
+ * Every right the host's ABI knows is handled and none is granted.
+ */
+#include "landlock.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LL_CREATE_RULESET_VERSION (1u << 0)
+#define LL_SCOPE_SIGNAL		  (1ull << 1)
+
+/* struct landlock_ruleset_attr as of ABI 6; older kernels take a prefix. */
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+
+int kbox_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? 0 : (int)abi;
+}
+
+/*
+ * Filesystem rights per ABI: 1 EXECUTE..MAKE_SYM (bits 0-12), 2 REFER,
+ * 3 TRUNCATE, 5 IOCTL_DEV.
+ */
+static uint64_t fs_rights(int abi)
+{
+	uint64_t r = (1ull << 13) - 1;
+
+	if (abi >= 2)
+		r |= 1ull << 13;
+	if (abi >= 3)
+		r |= 1ull << 14;
+	if (abi >= 5)
+		r |= 1ull << 15;
+	return r;
+}
+
+int kbox_landlock_restrict(int abi)
+{
+	struct ll_ruleset_attr attr = {.handled_access_fs = fs_rights(abi)};
+	size_t size = sizeof(attr.handled_access_fs);
+	long fd;
+	int err = 0;
+
+	if (abi >= 6) {
+		attr.scoped = LL_SCOPE_SIGNAL;
+		size = sizeof(attr);
+	}
+	fd = syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_landlock_restrict_self, fd, 0))
+		err = -errno;
+	close((int)fd);
+	return err;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Landlock as a second wall behind the seccomp supervisor (see landlock.c). */
+#ifndef KBOX_INTERCEPT_LANDLOCK_H
+#define KBOX_INTERCEPT_LANDLOCK_H
+
+/* The host's Landlock ABI version; 0 when it has none (or it is disabled). */
+int kbox_landlock_abi(void);
+
+/*
+ * Restrict the calling task (and what it starts) to no host path at all,
+ * and with ABI 6 to signalling its own domain. Needs PR_SET_NO_NEW_PRIVS.
+ * Returns 0 or -errno.
+ */
+int kbox_landlock_restrict(int abi);
+
+#endif
