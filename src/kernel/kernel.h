@@ -50,7 +50,8 @@ struct kbox_exec_plan {
 	uint32_t flags;
 	uint32_t nprefix;
 	uint32_t strings_len;
-	char strings[KBOX_STUB_PLAN_MAX - 16]; /* execfn then prefix argv, see struct kbox_stub_plan */
+	char strings[KBOX_STUB_PLAN_MAX -
+		     16]; /* execfn then prefix argv, see struct kbox_stub_plan */
 };
 
 struct kbox_process {
@@ -61,7 +62,7 @@ struct kbox_process {
 	struct kbox_creds creds;
 	char exe[PATH_MAX]; /* guest path of the running program, for /proc/self/exe */
 	struct kbox_exec_plan *plan;
-	bool dumpable;	     /* what the guest set with PR_SET_DUMPABLE */
+	bool dumpable;		/* what the guest set with PR_SET_DUMPABLE */
 	uint64_t sigsys_act[4]; /* the guest's own struct k_sigaction for SIGSYS */
 	bool sigsys_act_set;
 	struct kbox_process *hash_next;
@@ -76,8 +77,8 @@ struct kbox_task {
 
 /* Global settings of the run, fixed before the first guest starts. */
 struct kbox_kernel_config {
-	bool fake_ids;		 /* -0 / --change-id: emulate the getuid family */
-	uid_t uid;		 /* what the guest sees */
+	bool fake_ids; /* -0 / --change-id: emulate the getuid family */
+	uid_t uid;     /* what the guest sees */
 	gid_t gid;
 	const char *initial_cwd; /* guest path (-w) */
 };
@@ -119,7 +120,7 @@ int kbox_kernel_unshare_fs(struct kbox_task *t);
  * A guest process's procfs link ("exe", "cwd", "root") as a guest path, for
  * the VFS (kbox_proc_link_fn): the length, or 0 when @pid is no guest task.
  */
-int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size);
+int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, bool follow);
 /* @pid is a guest task or descends from one (kbox_proc_pid_fn). */
 bool kbox_kernel_is_guest_pid(pid_t pid);
 

@@ -430,7 +430,7 @@ int kbox_kernel_nprocesses(void)
  * (pipes, sockets, files outside every mount) keep the host's text, as
  * Linux shows "pipe:[N]" or a path outside a chroot.
  */
-static int fd_link(struct kbox_process *p, const char *num, char *buf, size_t size)
+static int fd_link(struct kbox_process *p, const char *num, char *buf, size_t size, bool follow)
 {
 	char host[64], path[PATH_MAX];
 	int kfd, n;
@@ -439,6 +439,10 @@ static int fd_link(struct kbox_process *p, const char *num, char *buf, size_t si
 	if (kfd < 0)
 		return -ENOENT;
 	n = kbox_vfs_guest_path_of_fd(kfd, path, sizeof(path));
+	if (n < 0 && follow) {
+		close(kfd);
+		return KBOX_PROC_OBJECT;
+	}
 	if (n < 0) {
 		snprintf(host, sizeof(host), "/proc/self/fd/%d", kfd);
 		n = (int)readlink(host, path, sizeof(path) - 1);
@@ -469,7 +473,7 @@ bool kbox_kernel_is_guest_pid(pid_t pid)
 	return false;
 }
 
-int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size)
+int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, bool follow)
 {
 	struct kbox_task *t = task_find(pid);
 	struct kbox_process *p = t ? t->proc : kbox_kernel_process_find(pid);
@@ -481,7 +485,7 @@ int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size)
 	if (!t)
 		t = any_task_of(p);
 	if (!strncmp(what, "fd/", 3))
-		return fd_link(p, what + 3, buf, size);
+		return fd_link(p, what + 3, buf, size, follow);
 	if (!strcmp(what, "exe"))
 		link = p->exe;
 	else if (!t)

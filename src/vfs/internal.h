@@ -26,7 +26,7 @@ bool kbox_vfs_single_mount(void);
  * length (truncated to @size, no NUL), or 0 when the host's link applies.
  */
 int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
-		       const char *parent, const char *name, char *buf, size_t size);
+		       const char *parent, const char *name, char *buf, size_t size, bool follow);
 
 /*
  * -ENOENT when guest path @guest[0..len) lies in a procfs mount under the

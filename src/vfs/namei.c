@@ -200,8 +200,11 @@ static void guest_pop(struct walk *w)
 /* 1 with the target in w->link if @name is a symlink, @notlink if it is not. */
 static int walk_readlink(struct walk *w, const char *name, int notlink, unsigned gen)
 {
-	int n = kbox_vfs_proc_link(w->ctx, w->mnt, w->guest, name, w->link, PATH_MAX);
+	int n = kbox_vfs_proc_link(w->ctx, w->mnt, w->guest, name, w->link, PATH_MAX, true);
 	bool host = n == 0;
+
+	if (n == KBOX_PROC_OBJECT)
+		return 2; /* no path to walk on: only the last component may be one */
 	size_t nlen;
 
 	if (host)
@@ -298,7 +301,8 @@ static int walk_down(struct walk *w, const char *name, size_t n)
 	}
 	if (fd != -ENOTDIR)
 		return fd;
-	return walk_readlink(w, name, -ENOTDIR, gen);
+	r = walk_readlink(w, name, -ENOTDIR, gen);
+	return r == 2 ? -ENOTDIR : r;
 }
 
 /* Continue with the symlink target in w->link followed by @rest. */
@@ -389,7 +393,10 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 		nd->st_err = kbox_hostdir_lstat(w->fd, name, &nd->st);
 		if (nd->st_err == 0 && S_ISLNK(nd->st.st_mode) && follow) {
 			r = walk_readlink(w, name, -EINVAL, gen);
-			return r < 0 ? r : 1;
+			if (r != 2)
+				return r < 0 ? r : 1;
+			nd->object_link = true;
+			nd->st_err = fstatat(w->fd, name, &nd->st, 0) ? -errno : 0;
 		}
 		if (nd->st_err == 0 && want_dir && !S_ISDIR(nd->st.st_mode))
 			return -ENOTDIR;
@@ -549,6 +556,7 @@ int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, 
 
 	nd->dirfd = -1;
 	nd->dirfd_borrowed = false;
+	nd->object_link = false;
 	nd->dent = NULL;
 	if (!path[0] && !(flags & KBOX_LOOKUP_EMPTY))
 		return -ENOENT;

@@ -50,6 +50,19 @@ static int open_checks(const struct kbox_nameidata *nd, int oflags, bool *would_
 	return 0;
 }
 
+/*
+ * A guest's /proc/<pid>/fd/N of a pipe, socket or deleted file (/dev/stdin
+ * on a pipe, bash's <(...)): the host follows the magic link, which leads
+ * only to that guest's own open object, and reopens it as Linux does.
+ */
+static int reopen_object(const struct kbox_nameidata *nd, int oflags)
+{
+	int fd = openat(nd->dirfd, nd->name,
+			(oflags & ~(O_NOFOLLOW | O_CREAT | O_EXCL)) | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int oflags,
 			mode_t mode, unsigned lookup, bool *would_block)
 {
@@ -75,7 +88,9 @@ int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int
 		r = -EISDIR;
 	else
 		r = open_checks(&nd, oflags, would_block);
-	if (r == 0)
+	if (r == 0 && nd.object_link)
+		r = reopen_object(&nd, oflags);
+	else if (r == 0)
 		r = kbox_hostdir_open(nd.dirfd, nd.name, oflags, mode);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -155,7 +170,7 @@ int kbox_vfs_readlink(const struct kbox_lookup_ctx *ctx, const char *path, unsig
 
 	if (r < 0)
 		return r;
-	r = kbox_vfs_proc_link(ctx, nd.mnt, nd.parent_guest, nd.name, buf, size);
+	r = kbox_vfs_proc_link(ctx, nd.mnt, nd.parent_guest, nd.name, buf, size, false);
 	if (r == 0)
 		r = kbox_hostdir_readlink(nd.dirfd, nd.name, buf, size);
 	kbox_nameidata_release(&nd);

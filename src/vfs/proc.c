@@ -88,7 +88,7 @@ static bool fd_dir_of(const char *rel, char *out, size_t size)
 }
 
 int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
-		       const char *parent, const char *name, char *buf, size_t size)
+		       const char *parent, const char *name, char *buf, size_t size, bool follow)
 {
 	size_t mlen;
 	const char *rel;
@@ -109,10 +109,10 @@ int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_moun
 	if (fd_dir_of(rel, tmp, sizeof(tmp))) {
 		pid = pid_of(tmp);
 		snprintf(tmp, sizeof(tmp), "fd/%.8s", name);
-		return pid ? proc_link(pid, tmp, buf, size) : 0;
+		return pid ? proc_link(pid, tmp, buf, size, follow) : 0;
 	}
 	if (strcmp(name, "exe") && strcmp(name, "cwd") && strcmp(name, "root"))
 		return 0;
 	pid = pid_of(rel);
-	return pid ? proc_link(pid, name, buf, size) : 0;
+	return pid ? proc_link(pid, name, buf, size, follow) : 0;
 }

@@ -58,6 +58,11 @@ struct kbox_nameidata {
 	char name[NAME_MAX + 1];      /* last component; "." when the path is a mount root or "/" */
 	char parent_guest[PATH_MAX];  /* canonical guest path of the parent */
 	bool trailing_slash;	      /* the path ended in "/" (must be a directory) */
+	/*
+	 * name is a procfs fd link of a guest process to an object with no
+	 * path (KBOX_PROC_OBJECT): opening it follows the link on the host.
+	 */
+	bool object_link;
 	/* Added by the walker (kbox extensions): */
 	bool dirfd_borrowed; /* dirfd is a mount's or the dcache's: release does not close it */
 	struct kbox_dentry *dent; /* the dcache entry dirfd belongs to, pinned; or NULL */
@@ -103,10 +108,14 @@ struct kbox_lookup_ctx {
 
 /*
  * What a guest process's magic links in procfs point to, as guest paths:
- * @what is "exe", "cwd" or "root". Returns the length, or 0 when @pid is no
- * guest process (the host's link is used). Set once by main.
+ * @what is "exe", "cwd", "root" or "fd/N". Returns the length, or 0 when
+ * @pid is no guest process (the host's link is used). With @follow, an fd
+ * that names no path (a pipe, a socket, a deleted file) gives
+ * KBOX_PROC_OBJECT: the host may follow that link, which reaches only the
+ * guest's own object. Set once by main.
  */
-typedef int (*kbox_proc_link_fn)(pid_t pid, const char *what, char *buf, size_t size);
+#define KBOX_PROC_OBJECT 0x7fffffff
+typedef int (*kbox_proc_link_fn)(pid_t pid, const char *what, char *buf, size_t size, bool follow);
 void kbox_vfs_set_proc_links(kbox_proc_link_fn fn);
 /* True when @pid is part of the guest; other pids do not exist in its procfs. */
 typedef bool (*kbox_proc_pid_fn)(pid_t pid);

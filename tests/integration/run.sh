@@ -259,6 +259,8 @@ run_cli() {
 	expect_kbox cli/system_root_proc_host_hidden 0 '^hidden$' -S "$bb" -- /bin/sh -c \
 		"test ! -e /proc/1/status && test ! -e /proc/$$/mem && \
 		 ! cat /proc/\$PPID/environ 2>/dev/null >/dev/null && echo hidden"
+	expect_kbox cli/system_root_dev_stdin_pipe 0 '^piped$' -S "$bb" -- /bin/sh -c \
+		'echo piped | cat /dev/stdin'
 	expect_kbox cli/system_root_proc_guest_links 0 '^/tmp /bin/busybox /$' -S "$bb" -- /bin/sh -c \
 		'cd /tmp && echo $(readlink /proc/self/cwd) $(readlink /proc/$$/exe) $(readlink /proc/self/root)'
 	expect_kbox cli/script_program 0 '^from script$' -r "$bb" -- /bin/sh -c \
