@@ -121,9 +121,11 @@ static struct kbox_result do_utimens(struct kbox_request *req, int dirfd, uint64
 	struct fs_path p;
 	int r;
 
-	/* utimensat(fd, NULL, ...) sets the fd's own times: the host can. */
-	if (!addr && dirfd != AT_FDCWD && !(flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
-		return kbox_res_continue();
+	/* utimensat(fd, NULL, ...) sets the fd's own times: the host can, unless read-only. */
+	if (!addr && dirfd != AT_FDCWD && !(flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))) {
+		r = fs_fd_writable(req, dirfd);
+		return r == -EROFS ? fs_ret(r) : kbox_res_continue();
+	}
 	r = at_prologue(req, dirfd, addr, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &p);
 	if (r == 1)
 		return fs_ret(fs_fd_utimens(req, dirfd, ts));

@@ -120,3 +120,50 @@ int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const 
 	}
 	return done(&t, removexattr(t.proc, name));
 }
+
+/*
+ * fchmod, fchown, fsetxattr, fremovexattr: the host runs them on the fd (no
+ * path involved), once kbox has checked that the fd's mount is writable: a
+ * read-only bind stays read-only through fds the guest already holds.
+ */
+static struct kbox_result fd_metadata_change(struct kbox_request *req)
+{
+	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+
+	if (kfd < 0)
+		return kbox_res_continue(); /* the host gives EBADF */
+	r = kbox_vfs_fd_writable(kfd);
+	close(kfd);
+	return r < 0 ? fs_ret(r) : kbox_res_continue();
+}
+
+struct kbox_result sys_fchmod(struct kbox_request *req)
+{
+	return fd_metadata_change(req);
+}
+
+struct kbox_result sys_fchown(struct kbox_request *req)
+{
+	return fd_metadata_change(req);
+}
+
+struct kbox_result sys_fsetxattr(struct kbox_request *req)
+{
+	return fd_metadata_change(req);
+}
+
+struct kbox_result sys_fremovexattr(struct kbox_request *req)
+{
+	return fd_metadata_change(req);
+}
+
+int fs_fd_writable(struct kbox_request *req, int gfd)
+{
+	int kfd = req->tier->get_guest_fd(req, gfd), r;
+
+	if (kfd < 0)
+		return -EBADF;
+	r = kbox_vfs_fd_writable(kfd);
+	close(kfd);
+	return r;
+}

@@ -65,6 +65,8 @@ int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, stru
 int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess);
 int fs_fd_readlink(struct kbox_request *req, int gfd, char *buf, size_t size);
 int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode);
+/* -EROFS when the guest's fd @gfd lies in a read-only mount, -EBADF, or 0. */
+int fs_fd_writable(struct kbox_request *req, int gfd);
 int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid);
 int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2]);
 int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const char *name,

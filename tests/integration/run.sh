@@ -235,6 +235,7 @@ run_cli() {
 	expect_kbox cli/bind_ro_write_fails 1 '[Rr]ead-only' -r "$bb" -b "$work/hostro:/ro:ro" -- \
 		/bin/sh -c 'echo x >/ro/in'
 	expect_kbox cli/bind_ro_unlink_fails 1 '' -r "$bb" -b "$work/hostro:/ro:ro" -- /bin/rm /ro/in
+
 	expect_kbox cli/bind_ro_dotdot_stays 0 '^ro-file$' -r "$bb" -b "$work/hostro:/ro:ro" -- \
 		/bin/sh -c 'cd /ro/../ro/../../ro && cat in && test ! -e ../hostsrc'
 	expect_kbox cli/bind_missing_host 125 '.' -r "$bb" -b "$work/nope:/mnt" -- /bin/true
@@ -266,10 +267,24 @@ run_cli() {
 	expect_kbox cli/script_program 0 '^from script$' -r "$bb" -- /bin/sh -c \
 		'printf "#!/bin/sh\necho from script\n" >/tmp/s && chmod +x /tmp/s && /tmp/s'
 	if [ -z "${root_skip[debian]:-}" ]; then
+		# Read-only through fds the guest already holds (fchmod, fchown, fsetxattr, futimens).
+		expect_kbox cli/bind_ro_through_fds 0 '^EROFS EROFS EROFS EROFS$' -r "${roots[debian]}" \
+			-b "$work/hostro:/ro:ro" -- /usr/bin/python3 -c '
+import errno, os
+fd = os.open("/ro/in", os.O_RDONLY)
+def err(f):
+    try:
+        f()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print(err(lambda: os.fchmod(fd, 0o600)), err(lambda: os.fchown(fd, os.getuid(), os.getgid())),
+      err(lambda: os.setxattr(fd, "user.x", b"1")), err(lambda: os.utime(fd)))'
 		expect_kbox cli/debian_dynamic 0 '^[0-9]' -r "${roots[debian]}" -- /usr/bin/nproc
 		expect_kbox cli/debian_python 0 '^3$' -r "${roots[debian]}" -- \
 			/usr/bin/python3 -c 'import sys; print(sys.version_info[0])'
 	else
+		t_skip cli/bind_ro_through_fds "${root_skip[debian]}"
 		t_skip cli/debian_dynamic "${root_skip[debian]}"
 		t_skip cli/debian_python "${root_skip[debian]}"
 	fi
