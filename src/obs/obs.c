@@ -69,12 +69,12 @@ static int path_arg_index(int nr)
 	static const struct {
 		int nr, idx;
 	} map[] = {
-		{2, 0},	  {4, 0},   {6, 0},   {21, 0},	{59, 0},  {76, 0},   {80, 0},	{82, 0},
-		{83, 0},  {84, 0},  {85, 0},  {86, 0},	{87, 0},  {88, 0},   {89, 0},	{90, 0},
-		{92, 0},  {94, 0},  {132, 0}, {133, 0}, {137, 0}, {161, 0},  {188, 0},	{189, 0},
-		{191, 0}, {192, 0}, {194, 0}, {195, 0}, {197, 0}, {198, 0},  {235, 0},	{254, 1},
-		{257, 1}, {258, 1}, {259, 1}, {260, 1}, {261, 1}, {262, 1},  {263, 1},	{264, 1},
-		{265, 1}, {266, 0}, {267, 1}, {268, 1}, {269, 1}, {280, 1},  {316, 1},	{322, 1},
+		{2, 0},	  {4, 0},   {6, 0},   {21, 0},	{59, 0},  {76, 0},  {80, 0},  {82, 0},
+		{83, 0},  {84, 0},  {85, 0},  {86, 0},	{87, 0},  {88, 0},  {89, 0},  {90, 0},
+		{92, 0},  {94, 0},  {132, 0}, {133, 0}, {137, 0}, {161, 0}, {188, 0}, {189, 0},
+		{191, 0}, {192, 0}, {194, 0}, {195, 0}, {197, 0}, {198, 0}, {235, 0}, {254, 1},
+		{257, 1}, {258, 1}, {259, 1}, {260, 1}, {261, 1}, {262, 1}, {263, 1}, {264, 1},
+		{265, 1}, {266, 0}, {267, 1}, {268, 1}, {269, 1}, {280, 1}, {316, 1}, {322, 1},
 		{332, 1}, {437, 1}, {439, 1}, {452, 1},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -83,9 +83,21 @@ static int path_arg_index(int nr)
 	return -1;
 }
 
+/* The stub's requests (stub_proto.h): arg0 is the operation; EXEC_PREPARE names a path. */
+static const char *stub_op_name(uint64_t op)
+{
+	static const char *const names[] = {"?",       "exec_prepare", "load_info",
+					    "open_fd", "failed",       "open"};
+
+	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
+}
+
 void kbox_obs_decode_args(struct kbox_request *req, char *buf, size_t size)
 {
 	int pidx = path_arg_index(req->nr);
+
+	if (req->nr == (int)KBOX_STUB_NR && req->args[0] == KBOX_STUB_OP_EXEC_PREPARE)
+		pidx = 2;
 	size_t n = 0;
 
 	buf[0] = '\0';
@@ -106,7 +118,7 @@ static void trace_line(const struct kbox_request *req, const struct kbox_result 
 		       const char *args, uint64_t ns)
 {
 	const char *name = kbox_syscall_name(req->nr);
-	char result[64];
+	char result[64], stub_name[32];
 
 	if (res->kind == KBOX_RES_CONTINUE)
 		snprintf(result, sizeof(result), "(host)");
@@ -116,6 +128,10 @@ static void trace_line(const struct kbox_request *req, const struct kbox_result 
 		snprintf(result, sizeof(result), "-1 %s", strerrorname_np((int)-res->value) ?: "?");
 	else
 		snprintf(result, sizeof(result), "%" PRId64, res->value);
+	if (req->nr == (int)KBOX_STUB_NR) {
+		snprintf(stub_name, sizeof(stub_name), "stub:%s", stub_op_name(req->args[0]));
+		name = stub_name;
+	}
 	fprintf(trace_out, "[%d] %s(%s) = %s <%" PRIu64 ".%03" PRIu64 " us> %s\n", (int)req->tid,
 		name ? name : "?", args ? args : "", result, ns / 1000, ns % 1000,
 		disp_names[res->disp]);
@@ -169,8 +185,9 @@ void kbox_obs_report(const char *tier, const char *protections)
 		total += stub_stat.count;
 		report_row(out, "(exec stub)", &stub_stat);
 	}
-	fprintf(out, "  by disposition (%" PRIu64 " dispatched; calls the filter allows never "
-		     "reach kbox and are not counted):\n",
+	fprintf(out,
+		"  by disposition (%" PRIu64 " dispatched; calls the filter allows never "
+		"reach kbox and are not counted):\n",
 		total);
 	for (int d = 0; d < KBOX_DISP_COUNT; d++)
 		report_row(out, disp_names[d], &per_disp[d]);
