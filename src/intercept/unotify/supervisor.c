@@ -21,6 +21,7 @@
 #include "unotify.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -187,18 +188,33 @@ static void handle_one(struct seccomp_notif *n)
 	um_respond(&req, &res);
 }
 
-static void receive(void)
+/* No task uses the filter any more: every guest task is gone. */
+static bool listener_hung_up(void)
+{
+	struct pollfd pfd = {.fd = listener, .events = POLLIN};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
+}
+
+/* One notification; false once no guest task is left to send any. */
+static bool receive(void)
 {
 	struct seccomp_notif n;
 
 	memset(&n, 0, sizeof(n));
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n)) {
-		/* ENOENT: the task died between the wakeup and RECV. */
-		if (errno != ENOENT && errno != EINTR)
+		/*
+		 * ENOENT: the task died between the wakeup and RECV, or none is
+		 * left, and then RECV fails at once: stop instead of spinning.
+		 */
+		if (errno == ENOENT)
+			return !listener_hung_up();
+		if (errno != EINTR)
 			kbox_debug("NOTIF_RECV: %s", strerror(errno));
-		return;
+		return true;
 	}
 	handle_one(&n);
+	return true;
 }
 
 /*
@@ -210,8 +226,8 @@ static void *serve_loop(void *arg)
 {
 	(void)arg;
 	kbox_watcher_add_receiver();
-	while (!kbox_watcher_stop_requested())
-		receive();
+	while (!kbox_watcher_stop_requested() && receive())
+		;
 	kbox_watcher_receiver_done();
 	return NULL;
 }
