@@ -105,7 +105,7 @@ void kbox_watcher_receiver_done(void)
 /* Returns when every receiver has left its loop. */
 static void interrupt_receivers(void)
 {
-	struct timespec ms = {.tv_nsec = 1000000};
+	struct timespec ms = {.tv_nsec = 50000};
 	bool all;
 
 	atomic_store(&stop_requested, true);
