@@ -200,6 +200,8 @@ static void report_stats(const struct kbox_features *f)
 
 static int run(const struct kbox_cli *cli)
 {
+	/* What kbox ignores for itself; every other disposition passes through exec as is. */
+	static const int own_ignored[] = {SIGINT, SIGQUIT};
 	static struct first_exec fe;
 	static char cwd[PATH_MAX];
 	struct kbox_kernel_config kc = {0};
@@ -215,11 +217,11 @@ static int run(const struct kbox_cli *cli)
 	int rc, status;
 
 	sigemptyset(&launch.ignored);
-	for (int sig = 1; sig < NSIG; sig++) {
+	for (size_t i = 0; i < sizeof(own_ignored) / sizeof(own_ignored[0]); i++) {
 		struct sigaction sa;
 
-		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-			sigaddset(&launch.ignored, sig);
+		if (sigaction(own_ignored[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&launch.ignored, own_ignored[i]);
 	}
 	sigprocmask(SIG_SETMASK, NULL, &launch.mask);
 	rc = find_program(cli, &fe, cwd);

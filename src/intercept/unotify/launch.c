@@ -57,15 +57,17 @@ static int install_filter(const struct sock_fprog *prog, bool *killable)
 
 /*
  * The guest starts with the signal state kbox was given, not the one kbox
- * set for itself. SIGSYS stays unblocked: the stub needs it for exec.
+ * set for itself. Exec resets every caught signal to its default; only what
+ * kbox ignores for itself (Ctrl-C, Ctrl-\) must be undone. SIGSYS stays
+ * unblocked: the stub needs it for exec.
  */
 static void reset_signals(const struct kbox_launch *l)
 {
+	static const int own[] = {SIGINT, SIGQUIT};
 	sigset_t mask = l->mask;
 
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, sigismember(&l->ignored, sig) == 1 ? SIG_IGN : SIG_DFL);
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		signal(own[i], sigismember(&l->ignored, own[i]) == 1 ? SIG_IGN : SIG_DFL);
 	sigdelset(&mask, SIGSYS);
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 }
