@@ -198,10 +198,28 @@ static void report_stats(const struct kbox_features *f)
 	kbox_obs_report("seccomp", prot);
 }
 
+/*
+ * Ctrl-C and Ctrl-\ are for the guest; kbox stays to report its status (the
+ * tier relays such signals sent to kbox itself). The guest gets back the
+ * dispositions kbox found; every other one passes through exec as it is.
+ */
+static void ignore_terminal_signals(struct kbox_launch *l)
+{
+	static const int sigs[] = {SIGINT, SIGQUIT};
+
+	sigemptyset(&l->ignored);
+	sigprocmask(SIG_SETMASK, NULL, &l->mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction sa;
+
+		if (sigaction(sigs[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			sigaddset(&l->ignored, sigs[i]);
+		signal(sigs[i], SIG_IGN);
+	}
+}
+
 static int run(const struct kbox_cli *cli)
 {
-	/* What kbox ignores for itself; every other disposition passes through exec as is. */
-	static const int own_ignored[] = {SIGINT, SIGQUIT};
 	static struct first_exec fe;
 	static char cwd[PATH_MAX];
 	struct kbox_kernel_config kc = {0};
@@ -216,14 +234,6 @@ static int run(const struct kbox_cli *cli)
 	};
 	int rc, status;
 
-	sigemptyset(&launch.ignored);
-	for (size_t i = 0; i < sizeof(own_ignored) / sizeof(own_ignored[0]); i++) {
-		struct sigaction sa;
-
-		if (sigaction(own_ignored[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
-			sigaddset(&launch.ignored, own_ignored[i]);
-	}
-	sigprocmask(SIG_SETMASK, NULL, &launch.mask);
 	rc = find_program(cli, &fe, cwd);
 	if (rc)
 		return rc;
@@ -234,12 +244,7 @@ static int run(const struct kbox_cli *cli)
 	kbox_kernel_init(&kc);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
 	kbox_vfs_set_proc_pids(kbox_kernel_is_guest_pid);
-	/*
-	 * Ctrl-C and Ctrl-\ are for the guest; kbox stays to report its status.
-	 * Once the guest runs, the tier relays such signals sent to kbox itself.
-	 */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
+	ignore_terminal_signals(&launch);
 	umask(0);
 	status = kbox_unotify_run(&launch, &features);
 	reclaim_terminal();
