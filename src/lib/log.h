@@ -14,7 +14,8 @@ enum kbox_log_level {
 
 void kbox_log_set_level(enum kbox_log_level level);
 bool kbox_log_enabled(enum kbox_log_level level);
-void kbox_log(enum kbox_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void kbox_log(enum kbox_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #define kbox_err(...)	kbox_log(KBOX_LOG_ERROR, __VA_ARGS__)
 #define kbox_warn(...)	kbox_log(KBOX_LOG_WARN, __VA_ARGS__)

@@ -31,9 +31,10 @@
 
 #include <stdint.h>
 
-#define KBOX_STUB_NR	0x4b42UL	  /* "KB": not a syscall on any Linux arch */
-#define KBOX_STUB_BASE	0x6b6b00000000UL /* where the stub is linked; far from PIE and mmap areas */
-#define KBOX_STUB_MAGIC 0x6b626f78u	  /* "kbox" */
+#define KBOX_STUB_NR   0x4b42UL		/* "KB": not a syscall on any Linux arch */
+#define KBOX_STUB_BASE 0x6b6b00000000UL /* where the stub is linked; far from PIE and mmap areas   \
+					 */
+#define KBOX_STUB_MAGIC 0x6b626f78u	/* "kbox" */
 
 enum kbox_stub_op {
 	/*

@@ -35,7 +35,8 @@ int main(void)
 		chdir("..");
 	report("chroot_dot", chroot("."));
 	stat("/", &st);
-	printf("back_at_guest_root: %d\n", st.st_ino == root_before.st_ino && st.st_dev == root_before.st_dev);
+	printf("back_at_guest_root: %d\n",
+	       st.st_ino == root_before.st_ino && st.st_dev == root_before.st_dev);
 	print_listing("list_root_after_escape", opendir("/"));
 	if (get_file("/etc/hostname", buf, sizeof(buf)) >= 0)
 		printf("hostname: %s", buf);

@@ -27,7 +27,8 @@ int main(void)
 	same_as_root("abs_dotdot", "/..");
 	same_as_root("abs_dotdot_chain", "/../../../../..");
 	same_as_root("mixed", "/etc/../../etc/../..");
-	report("abs_chain_file", get_file("/../../../../etc/hostname", buf, sizeof(buf)) >= 0 ? 0 : -1);
+	report("abs_chain_file",
+	       get_file("/../../../../etc/hostname", buf, sizeof(buf)) >= 0 ? 0 : -1);
 	printf("hostname: %s", buf);
 	print_listing("list_dotdot_chain", opendir("/../../../.."));
 

@@ -11,7 +11,7 @@
 
 static int unix_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
 	int rc = connect(s, (struct sockaddr *)&sa, sizeof(sa));
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 	report("connect_via_dotdot", unix_connect(up));
 
 	/* A socket inside the root works, by relative and by symlinked path. */
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	strcpy(sa.sun_path, "inside.sock");
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	report("bind_inside", bind(s, (struct sockaddr *)&sa, sizeof(sa)));
@@ -53,13 +53,14 @@ int main(int argc, char **argv)
 	report("socket_file_exists", stat("inside.sock", &st));
 	printf("is_socket: %d\n", S_ISSOCK(st.st_mode));
 	report("bind_again_eaddrinuse", (close(socket(AF_UNIX, SOCK_STREAM, 0)), ({
-		int s2 = socket(AF_UNIX, SOCK_STREAM, 0);
-		int rc = bind(s2, (struct sockaddr *)&sa, sizeof(sa));
-		int e = errno;
-		close(s2);
-		errno = e;
-		rc;
-	})));
+						 int s2 = socket(AF_UNIX, SOCK_STREAM, 0);
+						 int rc = bind(s2, (struct sockaddr *)&sa,
+							       sizeof(sa));
+						 int e = errno;
+						 close(s2);
+						 errno = e;
+						 rc;
+					 })));
 	symlink("inside.sock", "link_inside");
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -71,7 +72,8 @@ int main(int argc, char **argv)
 		close(accept(s, NULL, NULL));
 	int status;
 	waitpid(pid, &status, 0);
-	printf("connect_inside: %s\n", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed");
+	printf("connect_inside: %s\n",
+	       WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed");
 	close(s);
 	return 0;
 }

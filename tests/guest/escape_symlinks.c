@@ -51,7 +51,8 @@ int main(void)
 	print_listing("list_dotdot_rel", opendir("dotdot_rel"));
 
 	/* Creating through a link to "/" creates inside the guest root. */
-	report("create_via_root_link", close(open("root/tmp/escape-marker", O_WRONLY | O_CREAT, 0644)));
+	report("create_via_root_link",
+	       close(open("root/tmp/escape-marker", O_WRONLY | O_CREAT, 0644)));
 	report("marker_in_guest_tmp", access("/tmp/escape-marker", F_OK));
 	unlink("/tmp/escape-marker");
 

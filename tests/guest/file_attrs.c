@@ -49,15 +49,15 @@ int main(void)
 	report("chmod_via_symlink", chmod("lnk", 0604));
 	show_mode("target_mode", "f");
 
-	struct timespec ts[2] = { { 1000000000, 123456789 }, { 1200000000, 987654321 } };
+	struct timespec ts[2] = {{1000000000, 123456789}, {1200000000, 987654321}};
 	report("utimensat", utimensat(AT_FDCWD, "f", ts, 0));
 	show_times("times", "f");
-	struct timespec omit[2] = { { 0, UTIME_OMIT }, { 1300000000, 0 } };
+	struct timespec omit[2] = {{0, UTIME_OMIT}, {1300000000, 0}};
 	report("utimensat_omit_atime", utimensat(AT_FDCWD, "f", omit, 0));
 	show_times("times_omit", "f");
 	report("futimens", futimens(fd, ts));
 	show_times("times_futimens", "f");
-	struct timeval tv[2] = { { 1100000000, 5 }, { 1100000001, 6 } };
+	struct timeval tv[2] = {{1100000000, 5}, {1100000001, 6}};
 	report("utimes", utimes("f", tv));
 	show_times("times_utimes", "f");
 	report("utimensat_nofollow", utimensat(AT_FDCWD, "lnk", ts, AT_SYMLINK_NOFOLLOW));

@@ -7,7 +7,7 @@
 
 int main(void)
 {
-	char buf[64] = { 0 };
+	char buf[64] = {0};
 	int fd = open("f", O_RDWR | O_CREAT | O_TRUNC, 0644);
 
 	report_val("write", write(fd, "0123456789", 10));
@@ -29,10 +29,10 @@ int main(void)
 	report("lseek_negative", lseek(fd, -100, SEEK_SET));
 	report_val("read_at_eof", read(fd, buf, 5));
 
-	struct iovec iov[2] = { { "ab", 2 }, { "cd\n", 3 } };
+	struct iovec iov[2] = {{"ab", 2}, {"cd\n", 3}};
 	report_val("writev", writev(fd, iov, 2));
-	char a[3] = { 0 }, b[4] = { 0 };
-	struct iovec riov[2] = { { a, 2 }, { b, 3 } };
+	char a[3] = {0}, b[4] = {0};
+	struct iovec riov[2] = {{a, 2}, {b, 3}};
 	report_val("preadv", preadv(fd, riov, 2, 10));
 	printf("iov: %s %s", a, b);
 

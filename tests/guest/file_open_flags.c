@@ -16,7 +16,8 @@ int main(void)
 		close(fd);
 	}
 	report("creat_excl_exists", open("f", O_WRONLY | O_CREAT | O_EXCL, 0644));
-	report("creat_excl_symlink", (symlink("f", "lnk"), open("lnk", O_WRONLY | O_CREAT | O_EXCL, 0644)));
+	report("creat_excl_symlink",
+	       (symlink("f", "lnk"), open("lnk", O_WRONLY | O_CREAT | O_EXCL, 0644)));
 	report("creat_existing_no_excl", fd = open("f", O_WRONLY | O_CREAT, 0600));
 	close(fd);
 

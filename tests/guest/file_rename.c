@@ -7,7 +7,7 @@
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
-#define RENAME_EXCHANGE (1 << 1)
+#define RENAME_EXCHANGE	 (1 << 1)
 #endif
 
 static long renameat2_(const char *a, const char *b, unsigned flags)

@@ -21,7 +21,8 @@ int main(void)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd does not. */
 	if (report("linkat_empty_path", linkat(fd, "", AT_FDCWD, "named", AT_EMPTY_PATH)) < 0)
-		report("linkat_proc_fd", linkat(AT_FDCWD, path, AT_FDCWD, "named", AT_SYMLINK_FOLLOW));
+		report("linkat_proc_fd",
+		       linkat(AT_FDCWD, path, AT_FDCWD, "named", AT_SYMLINK_FOLLOW));
 	print_listing("listing_after", opendir("."));
 	get_file("named", buf, sizeof(buf));
 	printf("content: %s", buf);

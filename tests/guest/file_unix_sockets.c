@@ -67,7 +67,9 @@ static void pass_fd(void)
 	int sv[2], fd = open("passed.txt", O_RDWR | O_CREAT | O_TRUNC, 0644), got = -1;
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0}, data = 'x', text[16] = "";
 	struct iovec iov = {&data, 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
 			   .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 

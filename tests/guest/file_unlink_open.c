@@ -5,7 +5,7 @@
 
 int main(void)
 {
-	char buf[32] = { 0 };
+	char buf[32] = {0};
 	struct stat st;
 	int fd = open("f", O_RDWR | O_CREAT | O_TRUNC, 0644);
 

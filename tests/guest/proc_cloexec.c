@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	printf("flag_o_cloexec: %d\n", fcntl(11, F_GETFD) & FD_CLOEXEC);
 	printf("flag_dup2_cleared: %d\n", fcntl(17, F_GETFD) & FD_CLOEXEC);
 	fflush(stdout);
-	char *args[] = { argv[0], "check", NULL };
+	char *args[] = {argv[0], "check", NULL};
 	execv(argv[0], args);
 	printf("execv: %s\n", errname(errno));
 	return 1;

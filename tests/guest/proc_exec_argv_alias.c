@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	/* Build the chain: fork, child execs "prog exec PROG show PROG x y". */
 	setenv("ALIAS_VAR", "kept", 1);
 	char *self = argv[0];
-	char *args[] = { self, "exec", self, "show", self, "x", "a longer argument", NULL };
+	char *args[] = {self, "exec", self, "show", self, "x", "a longer argument", NULL};
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	printf("exit: %d\n", WEXITSTATUS(status));
 
 	/* The path pointer equals argv[0] pointer in the same exec. */
-	char *same[] = { self, "show", self, "direct", NULL };
+	char *same[] = {self, "show", self, "direct", NULL};
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {

@@ -16,7 +16,7 @@ static void try_exec(const char *label, const char *path, char *const argv[])
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		char *env[] = { "PATH=/bin:/usr/bin", NULL };
+		char *env[] = {"PATH=/bin:/usr/bin", NULL};
 		close(pfd[0]);
 		execve(path, argv, env);
 		int e = errno;
@@ -43,7 +43,8 @@ static void make(const char *path, const char *text, mode_t mode)
 int main(void)
 {
 	make("script.sh", "#!/bin/sh\necho \"script: $0 [$1] [$2]\"\nexit 3\n", 0755);
-	make("script_arg.sh", "#!/bin/sh -e\necho \"with -e: $0 $#\"\nfalse\necho not reached\n", 0755);
+	make("script_arg.sh", "#!/bin/sh -e\necho \"with -e: $0 $#\"\nfalse\necho not reached\n",
+	     0755);
 	make("nested.sh", "#!./script.sh\n", 0755);
 	make("noninterp.sh", "#!/no/such/interpreter\necho hi\n", 0755);
 	make("plain.txt", "just text, no #! line\n", 0755);
@@ -53,15 +54,15 @@ int main(void)
 	mkdir("adir", 0755);
 	symlink("script.sh", "link.sh");
 
-	char *a_script[] = { "script.sh", "one", "two", NULL };
+	char *a_script[] = {"script.sh", "one", "two", NULL};
 	try_exec("script", "./script.sh", a_script);
-	char *a_arg[] = { "script_arg.sh", NULL };
+	char *a_arg[] = {"script_arg.sh", NULL};
 	try_exec("script_interp_arg", "./script_arg.sh", a_arg);
-	char *a_nested[] = { "nested.sh", NULL };
+	char *a_nested[] = {"nested.sh", NULL};
 	try_exec("script_nested_interp", "./nested.sh", a_nested);
-	char *a_link[] = { "link.sh", "via", NULL };
+	char *a_link[] = {"link.sh", "via", NULL};
 	try_exec("script_via_symlink", "./link.sh", a_link);
-	char *a_x[] = { "x", NULL };
+	char *a_x[] = {"x", NULL};
 	try_exec("missing_interpreter", "./noninterp.sh", a_x);
 	try_exec("not_elf", "./plain.txt", a_x);
 	try_exec("empty_file", "./empty", a_x);
@@ -70,7 +71,7 @@ int main(void)
 	try_exec("missing", "./nope", a_x);
 	try_exec("missing_component", "./nope/x", a_x);
 	try_exec("crlf_interpreter", "./crlf.sh", a_x);
-	char *a_abs[] = { "sh", "-c", "echo abs sh ok", NULL };
+	char *a_abs[] = {"sh", "-c", "echo abs sh ok", NULL};
 	try_exec("absolute_sh", "/bin/sh", a_abs);
 
 	/* execveat(fd, "", AT_EMPTY_PATH) of an ELF: what fexecve does. */
@@ -78,8 +79,8 @@ int main(void)
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		char *argv[] = { "sh", "-c", "echo execveat ok", NULL };
-		char *env[] = { NULL };
+		char *argv[] = {"sh", "-c", "echo execveat ok", NULL};
+		char *env[] = {NULL};
 		syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
 		printf("execveat: %s\n", errname(errno));
 		_exit(127);

@@ -13,7 +13,8 @@ int main(void)
 	if (pid == 0) {
 		pid_t sid = setsid();
 		printf("child setsid: %d\n", sid == getpid());
-		printf("child sid_is_self: %d pgid_is_self: %d\n", getsid(0) == getpid(), getpgrp() == getpid());
+		printf("child sid_is_self: %d pgid_is_self: %d\n", getsid(0) == getpid(),
+		       getpgrp() == getpid());
 		report("child setsid_again", setsid());
 		report("child setpgid_other_session", setpgid(0, getppid()));
 		fflush(stdout);

@@ -55,7 +55,8 @@ int main(void)
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
-		execl("/bin/sh", "sh", "-c", "printf 'b\\na\\nc\\n' | tr a-z A-Z | sort -r", (char *)0);
+		execl("/bin/sh", "sh", "-c", "printf 'b\\na\\nc\\n' | tr a-z A-Z | sort -r",
+		      (char *)0);
 		_exit(127);
 	}
 	close(p[1]);

@@ -23,9 +23,9 @@ int main(int argc, char **argv)
 	snprintf(self, sizeof(self), "%s", argv[0]);
 	pid_t pid;
 	int status;
-	char *args[] = { self, "child", "a", "b c", NULL };
+	char *args[] = {self, "child", "a", "b c", NULL};
 
-	char *env_err[] = { "SPAWN_STDERR=1", NULL };
+	char *env_err[] = {"SPAWN_STDERR=1", NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "out.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -61,13 +61,13 @@ int main(int argc, char **argv)
 	posix_spawnattr_destroy(&at);
 
 	/* posix_spawnp searches PATH for a name without a slash. */
-	char *sh_args[] = { "sh", "-c", "echo from sh $0 $1", "x", "y", NULL };
-	char *env[] = { "PATH=/bin:/usr/bin", NULL };
+	char *sh_args[] = {"sh", "-c", "echo from sh $0 $1", "x", "y", NULL};
+	char *env[] = {"PATH=/bin:/usr/bin", NULL};
 	rc = posix_spawnp(&pid, "sh", NULL, NULL, sh_args, env);
 	waitpid(pid, &status, 0);
 	printf("spawnp_sh: %s\n", rc == 0 ? "ok" : errname(rc));
 	printf("exit: %d\n", WEXITSTATUS(status));
-	printf("self_intact: %d args_intact: %s|%s|%s\n", strcmp(self, argv[0]) == 0, args[1], args[2],
-	       args[3]);
+	printf("self_intact: %d args_intact: %s|%s|%s\n", strcmp(self, argv[0]) == 0, args[1],
+	       args[2], args[3]);
 	return 0;
 }

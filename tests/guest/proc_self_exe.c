@@ -36,14 +36,14 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		char *args[] = { "alias-link", "child", NULL };
+		char *args[] = {"alias-link", "child", NULL};
 		execv("./alias-link", args);
 		_exit(127);
 	}
 	waitpid(pid, NULL, 0);
 	pid = fork();
 	if (pid == 0) {
-		char *args[] = { "sh", "-c", "readlink /proc/self/exe | sed 's|.*/||'", NULL };
+		char *args[] = {"sh", "-c", "readlink /proc/self/exe | sed 's|.*/||'", NULL};
 		execv("/bin/sh", args);
 		_exit(127);
 	}

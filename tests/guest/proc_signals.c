@@ -8,10 +8,26 @@
 
 static volatile sig_atomic_t got_usr1, got_usr2, got_chld, got_alrm;
 
-static void on_usr1(int s) { (void)s; got_usr1++; }
-static void on_usr2(int s) { (void)s; got_usr2++; }
-static void on_chld(int s) { (void)s; got_chld++; }
-static void on_alrm(int s) { (void)s; got_alrm++; }
+static void on_usr1(int s)
+{
+	(void)s;
+	got_usr1++;
+}
+static void on_usr2(int s)
+{
+	(void)s;
+	got_usr2++;
+}
+static void on_chld(int s)
+{
+	(void)s;
+	got_chld++;
+}
+static void on_alrm(int s)
+{
+	(void)s;
+	got_alrm++;
+}
 
 static void handle(int sig, void (*fn)(int), int flags)
 {

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #define THREADS 8
-#define ROUNDS 100
+#define ROUNDS	100
 
 static int errors[THREADS];
 

@@ -11,14 +11,15 @@ int main(int argc, char **argv)
 		printf("child argc: %d\n", argc);
 		for (int i = 1; i < argc; i++)
 			printf("child argv[%d]: %s\n", i, argv[i]);
-		printf("child env: %s\n", getenv("KBOX_TEST_VAR") ? getenv("KBOX_TEST_VAR") : "(unset)");
+		printf("child env: %s\n",
+		       getenv("KBOX_TEST_VAR") ? getenv("KBOX_TEST_VAR") : "(unset)");
 		return 5;
 	}
 
 	char path[4096];
 	snprintf(path, sizeof(path), "%s", argv[0]);
-	char *args[] = { path, "child", "one", "two words", "", NULL };
-	char *env[] = { "KBOX_TEST_VAR=from-parent", NULL };
+	char *args[] = {path, "child", "one", "two words", "", NULL};
+	char *env[] = {"KBOX_TEST_VAR=from-parent", NULL};
 	volatile int marker = 1234;
 	int status;
 
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 	/* Several vforks in a row. */
 	volatile int ok = 0;
 	for (volatile int i = 0; i < 10; i++) {
-		char *a2[] = { path, "child", NULL };
+		char *a2[] = {path, "child", NULL};
 		pid = vfork();
 		if (pid == 0) {
 			int fd = open("/nonexistent", 0);

@@ -12,9 +12,9 @@
 /* What the first guest process tells the supervisor before it may run. */
 struct kbox_handshake {
 	pid_t pid;
-	int listener;  /* fd number in the guest, taken with pidfd_getfd */
-	int err;       /* -errno if the guest could not set itself up */
-	bool killable; /* the filter has WAIT_KILLABLE_RECV */
+	int listener;	 /* fd number in the guest, taken with pidfd_getfd */
+	int err;	 /* -errno if the guest could not set itself up */
+	bool killable;	 /* the filter has WAIT_KILLABLE_RECV */
 	bool landlocked; /* the guest restricted itself with Landlock */
 };
 
