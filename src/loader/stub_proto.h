@@ -31,10 +31,11 @@
 
 #include <stdint.h>
 
-#define KBOX_STUB_NR   0x4b42UL		/* "KB": not a syscall on any Linux arch */
-#define KBOX_STUB_BASE 0x6b6b00000000UL /* where the stub is linked; far from PIE and mmap areas   \
-					 */
-#define KBOX_STUB_MAGIC 0x6b626f78u	/* "kbox" */
+/* clang-format off */
+#define KBOX_STUB_NR	0x4b42UL	 /* "KB": not a syscall on any Linux arch */
+#define KBOX_STUB_BASE	0x6b6b00000000UL /* where the stub is linked; far from PIE and mmap areas */
+#define KBOX_STUB_MAGIC 0x6b626f78u	 /* "kbox" */
+/* clang-format on */
 
 enum kbox_stub_op {
 	/*

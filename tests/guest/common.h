@@ -26,24 +26,23 @@ __attribute__((constructor)) static void unbuffer_stdout(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 }
 
+/* clang-format off */
 static inline const char *errname(int e)
 {
 	switch (e) {
-#define E(x)                                                                                       \
-	case x:                                                                                    \
-		return #x;
-		E(EPERM)
-		E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD)
-			E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(
-				ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY)
-				E(ETXTBSY) E(EFBIG) E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE)
-					E(ERANGE) E(ENAMETOOLONG) E(ENOSYS) E(ENOTEMPTY) E(ELOOP)
-						E(ENOTSOCK) E(EADDRINUSE) E(ECONNREFUSED)
-							E(EOPNOTSUPP) E(EAFNOSUPPORT) E(ENOTCONN)
+#define E(x) case x: return #x;
+	E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF)
+	E(ECHILD) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV)
+	E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG)
+	E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS)
+	E(ENOTEMPTY) E(ELOOP) E(ENOTSOCK) E(EADDRINUSE) E(ECONNREFUSED) E(EOPNOTSUPP)
+	E(EAFNOSUPPORT) E(ENOTCONN)
 #undef E
-								default : return "E?";
+	default:
+		return "E?";
 	}
 }
+/* clang-format on */
 
 /* Print "label: OK" for rc >= 0, "label: ERRNAME" otherwise; returns rc. */
 static inline long report(const char *label, long rc)
