@@ -217,7 +217,7 @@ struct kbox_result sys_truncate(struct kbox_request *req)
  */
 static struct kbox_result do_fileattr(struct kbox_request *req, long nr, bool set)
 {
-	int dirfd = (int)req->args[0], flags = (int)req->args[4], fd, r;
+	int dirfd = (int)req->args[0], flags = (int)req->args[4], fd, r, on_fd;
 	size_t usize = req->args[3];
 	uint8_t buf[4096] = {0};
 	struct fs_path p;
@@ -226,22 +226,17 @@ static struct kbox_result do_fileattr(struct kbox_request *req, long nr, bool se
 		return fs_ret(-E2BIG);
 	if (usize < FILE_ATTR_SIZE_VER0)
 		return fs_ret(-EINVAL);
-	r = at_prologue(req, dirfd, req->args[1], flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &p);
-	if (r >= 0 && set)
+	on_fd = at_prologue(req, dirfd, req->args[1], flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH,
+			    &p);
+
+	r = on_fd < 0 ? on_fd : 0;
+	if (r == 0 && set)
 		r = kbox_read_guest(req, req->args[2], buf, usize);
 	if (r < 0)
 		return fs_ret(r);
-	/* The guest's fd itself: kbox's copy, never a CONTINUE (see fs_fd.c). */
-	if (r == 1) {
-		fd = req->tier->get_guest_fd(req, dirfd);
-		r = fd < 0 ? -EBADF : (set ? kbox_vfs_fd_writable(fd) : 0);
-		if (fd >= 0 && r < 0)
-			close(fd);
-		if (r < 0)
-			return fs_ret(r);
-	} else {
-		fd = kbox_vfs_open_path(&p.ctx, p.path, nofollow_lookup(flags));
-	}
+	/* The guest's fd itself (on_fd == 1): kbox's copy, never a CONTINUE (see fs_fd.c). */
+	fd = on_fd == 1 ? fs_fd_copy(req, dirfd, set)
+			: kbox_vfs_open_path(&p.ctx, p.path, nofollow_lookup(flags));
 	if (fd < 0)
 		return fs_ret(fd);
 	r = syscall(nr, fd, "", buf, usize, AT_EMPTY_PATH) < 0 ? -errno : 0;

@@ -21,18 +21,27 @@ struct fd_target {
 	char proc[32];
 };
 
+int fs_fd_copy(struct kbox_request *req, int gfd, bool write)
+{
+	int kfd = req->tier->get_guest_fd(req, gfd), r;
+
+	if (kfd < 0)
+		return -EBADF;
+	r = write ? kbox_vfs_fd_writable(kfd) : 0;
+	if (r < 0) {
+		close(kfd);
+		return r;
+	}
+	return kfd;
+}
+
 static int target_get(struct kbox_request *req, int gfd, bool write, struct fd_target *t)
 {
-	int r;
-
-	t->kfd = req->tier->get_guest_fd(req, gfd);
+	t->kfd = fs_fd_copy(req, gfd, write);
 	if (t->kfd < 0)
-		return -EBADF;
+		return t->kfd;
 	snprintf(t->proc, sizeof(t->proc), "/proc/self/fd/%d", t->kfd);
-	r = write ? kbox_vfs_fd_writable(t->kfd) : 0;
-	if (r < 0)
-		close(t->kfd);
-	return r;
+	return 0;
 }
 
 static int done(struct fd_target *t, long r)
@@ -128,13 +137,10 @@ int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const 
  */
 static struct kbox_result fd_metadata_change(struct kbox_request *req)
 {
-	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+	int r = fs_fd_writable(req, (int)req->args[0]);
 
-	if (kfd < 0)
-		return kbox_res_continue(); /* the host gives EBADF */
-	r = kbox_vfs_fd_writable(kfd);
-	close(kfd);
-	return r < 0 ? fs_ret(r) : kbox_res_continue();
+	/* EBADF included: the host gives it itself. */
+	return r == -EROFS ? fs_ret(r) : kbox_res_continue();
 }
 
 struct kbox_result sys_fchmod(struct kbox_request *req)
@@ -159,11 +165,10 @@ struct kbox_result sys_fremovexattr(struct kbox_request *req)
 
 int fs_fd_writable(struct kbox_request *req, int gfd)
 {
-	int kfd = req->tier->get_guest_fd(req, gfd), r;
+	int kfd = fs_fd_copy(req, gfd, true);
 
 	if (kfd < 0)
-		return -EBADF;
-	r = kbox_vfs_fd_writable(kfd);
+		return kfd;
 	close(kfd);
-	return r;
+	return 0;
 }

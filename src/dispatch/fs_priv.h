@@ -65,6 +65,11 @@ int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, stru
 int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess);
 int fs_fd_readlink(struct kbox_request *req, int gfd, char *buf, size_t size);
 int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode);
+/*
+ * A kbox copy of guest fd @gfd (the caller closes it); with @write, -EROFS
+ * when it lies in a read-only mount. -EBADF when the guest has no such fd.
+ */
+int fs_fd_copy(struct kbox_request *req, int gfd, bool write);
 /* -EROFS when the guest's fd @gfd lies in a read-only mount, -EBADF, or 0. */
 int fs_fd_writable(struct kbox_request *req, int gfd);
 int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid);

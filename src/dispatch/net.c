@@ -74,6 +74,22 @@ static int unix_socket_copy(struct kbox_request *req, int gfd)
 	return -1;
 }
 
+/*
+ * Who sends, given unix_path()'s answer @r for the address: 1 kbox (through
+ * the resolved path, or on *kfd, a copy of an AF_UNIX socket whose address
+ * is no path or none), 0 the host, or -errno.
+ */
+static int send_route(struct kbox_request *req, int gfd, int r, int *kfd)
+{
+	*kfd = -1;
+	if (r != 0)
+		return r;
+	*kfd = unix_socket_copy(req, gfd);
+	if (*kfd == -1)
+		return 0;
+	return *kfd < 0 ? *kfd : 1;
+}
+
 /* bind/connect with an address that is no path: the host's, or kbox's on an AF_UNIX copy. */
 static struct kbox_result bind_or_connect_other(struct kbox_request *req, bool is_bind)
 {
@@ -242,13 +258,10 @@ struct kbox_result sys_sendto(struct kbox_request *req)
 	/* No address: the pointer is in a register, nothing to swap under the host. */
 	if (!req->args[4])
 		return kbox_res_continue();
-	r = unix_path(req, req->args[4], (int)req->args[5], &p);
-	if (r == 0)
-		kfd = unix_socket_copy(req, (int)req->args[0]);
-	if (r == 0 && kfd == -1)
-		return kbox_res_continue();
-	if (r < 0 || kfd < -1)
-		return fs_ret(r < 0 ? r : kfd);
+	r = send_route(req, (int)req->args[0], unix_path(req, req->args[4], (int)req->args[5], &p),
+		       &kfd);
+	if (r <= 0)
+		return r == 0 ? kbox_res_continue() : fs_ret(r);
 	s = len > SEND_MAX ? NULL : send_alloc();
 	if (!s) {
 		if (kfd >= 0)
@@ -346,14 +359,14 @@ struct kbox_result sys_sendmsg(struct kbox_request *req)
 	struct fs_path p;
 	int r = kbox_read_guest(req, req->args[1], &gm, sizeof(gm)), kfd = -1;
 
-	if (r == 0 && gm.msg_name)
-		r = unix_path(req, (uintptr_t)gm.msg_name, gm.msg_namelen, &p);
 	if (r == 0)
-		kfd = unix_socket_copy(req, (int)req->args[0]);
-	if (r == 0 && kfd == -1)
-		return kbox_res_continue();
-	if (r < 0 || kfd < -1)
-		return fs_ret(r < 0 ? r : kfd);
+		r = send_route(req, (int)req->args[0],
+			       gm.msg_name
+				       ? unix_path(req, (uintptr_t)gm.msg_name, gm.msg_namelen, &p)
+				       : 0,
+			       &kfd);
+	if (r <= 0)
+		return r == 0 ? kbox_res_continue() : fs_ret(r);
 	s = send_alloc();
 	if (!s) {
 		if (kfd >= 0)
