@@ -218,6 +218,54 @@ static void ignore_terminal_signals(struct kbox_launch *l)
 	}
 }
 
+/* mkdir -p @dir (0700 for what it creates). */
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+/*
+ * Fake ownership needs a store for objects without user xattrs: a file
+ * beside the root (".ROOTNAME.kbox-meta"), else one under the user's state
+ * directory named after the root's path.
+ */
+static void setup_owner(const struct kbox_cli *cli, uid_t uid, gid_t gid)
+{
+	static char beside[2 * PATH_MAX + 32], state[3 * PATH_MAX];
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	const char *paths[2] = {beside, state};
+	char root[PATH_MAX], dir[PATH_MAX + 32], *base;
+	int n = 1;
+
+	if (!realpath(cli->root, root))
+		snprintf(root, sizeof(root), "%s", cli->root);
+	base = strrchr(root, '/');
+	*base = '\0';
+	snprintf(beside, sizeof(beside), "%s/.%s.kbox-meta", root, base + 1);
+	*base = '/';
+	if (xdg || home) {
+		snprintf(dir, sizeof(dir), "%s%s", xdg ? xdg : home,
+			 xdg ? "/kbox" : "/.local/state/kbox");
+		for (char *p = root; *p; p++)
+			*p = *p == '/' ? '%' : *p;
+		snprintf(state, sizeof(state), "%s/%s.meta", dir, root);
+		if (access(state, F_OK) == 0 || mkdir_p(dir) == 0)
+			n = 2;
+	}
+	kbox_vfs_owner_init(getuid(), getgid(), uid, gid, paths, n);
+}
+
 static int run(const struct kbox_cli *cli)
 {
 	static struct first_exec fe;
@@ -242,6 +290,8 @@ static int run(const struct kbox_cli *cli)
 	kc.gid = cli->change_id ? cli->gid : 0;
 	kc.initial_cwd = cwd;
 	kbox_kernel_init(&kc);
+	if (kc.fake_ids)
+		setup_owner(cli, kc.uid, kc.gid);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
 	kbox_vfs_set_proc_pids(kbox_kernel_is_guest_pid);
 	ignore_terminal_signals(&launch);
@@ -288,6 +338,7 @@ int main(int argc, char **argv)
 	rc = run(&cli);
 	kbox_obs_fini();
 	kbox_kernel_fini();
+	kbox_vfs_owner_fini();
 	kbox_vfs_fini();
 	remove_tree(private_tmp);
 	return rc;

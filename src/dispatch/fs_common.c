@@ -24,6 +24,20 @@ int fs_ctx_at(struct kbox_request *req, int dirfd, struct fs_path *p)
 	return fs_ctx_dirfd(req, dirfd, p, false);
 }
 
+const struct kbox_vfs_cred *fs_cred(struct kbox_request *req, struct kbox_vfs_cred *buf)
+{
+	const struct kbox_creds *c;
+
+	if (!kbox_vfs_owner_enabled() || !req->task)
+		return NULL;
+	c = kbox_task_creds(req->task);
+	buf->fsuid = c->fsuid;
+	buf->fsgid = c->fsgid;
+	buf->ngroups = c->ngroups;
+	buf->groups = c->groups;
+	return buf;
+}
+
 int fs_ctx_dirfd(struct kbox_request *req, int dirfd, struct fs_path *p, bool always)
 {
 	struct kbox_fs_state *fs = kbox_task_fs(req->task);
@@ -34,6 +48,7 @@ int fs_ctx_dirfd(struct kbox_request *req, int dirfd, struct fs_path *p, bool al
 	p->ctx.base = fs->cwd;
 	p->ctx.tgid = req->task->proc->tgid;
 	p->ctx.tid = req->task->tid;
+	p->ctx.cred = fs_cred(req, &p->cred);
 	/* getname(): "" is ENOENT before the dirfd is looked at (fd-only calls never get here). */
 	if (!p->path[0] && dirfd != AT_FDCWD)
 		return -ENOENT;

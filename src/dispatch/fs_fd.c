@@ -57,7 +57,13 @@ int fs_fd_stat(struct kbox_request *req, int gfd, struct stat *st)
 	struct fd_target t;
 	int r = target_get(req, gfd, false, &t);
 
-	return r < 0 ? r : done(&t, fstat(t.kfd, st));
+	if (r < 0)
+		return r;
+	r = fstat(t.kfd, st) < 0 ? -errno : 0;
+	if (r == 0)
+		kbox_owner_fix_stat(t.kfd, NULL, st);
+	close(t.kfd);
+	return r;
 }
 
 int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, struct statx *stx)
@@ -65,7 +71,13 @@ int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, stru
 	struct fd_target t;
 	int r = target_get(req, gfd, false, &t);
 
-	return r < 0 ? r : done(&t, statx(t.kfd, "", AT_EMPTY_PATH | sync, mask, stx));
+	if (r < 0)
+		return r;
+	r = statx(t.kfd, "", AT_EMPTY_PATH | sync, mask, stx) < 0 ? -errno : 0;
+	if (r == 0)
+		kbox_owner_fix_statx(t.kfd, NULL, stx);
+	close(t.kfd);
+	return r;
 }
 
 int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess)
@@ -73,7 +85,21 @@ int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess)
 	struct fd_target t;
 	int r = target_get(req, gfd, false, &t);
 
-	return r < 0 ? r : done(&t, faccessat(t.kfd, "", mode, AT_EMPTY_PATH | eaccess));
+	struct kbox_vfs_cred cb;
+	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+	struct stat view;
+
+	if (r < 0)
+		return r;
+	if (!c)
+		return done(&t, faccessat(t.kfd, "", mode, AT_EMPTY_PATH | eaccess));
+	r = fstat(t.kfd, &view) < 0 ? -errno : 0;
+	if (r == 0) {
+		kbox_owner_fix_stat(t.kfd, NULL, &view);
+		r = kbox_owner_permission(c, &view, mode);
+	}
+	close(t.kfd);
+	return r;
 }
 
 int fs_fd_readlink(struct kbox_request *req, int gfd, char *buf, size_t size)
@@ -89,7 +115,16 @@ int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode)
 	struct fd_target t;
 	int r = target_get(req, gfd, true, &t);
 
-	return r < 0 ? r : done(&t, chmod(t.proc, mode));
+	struct kbox_vfs_cred cb;
+	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+
+	if (r < 0)
+		return r;
+	if (!c)
+		return done(&t, chmod(t.proc, mode));
+	r = kbox_owner_chmod(c, t.kfd, NULL, mode);
+	close(t.kfd);
+	return r;
 }
 
 int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid)
@@ -97,7 +132,16 @@ int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid)
 	struct fd_target t;
 	int r = target_get(req, gfd, true, &t);
 
-	return r < 0 ? r : done(&t, fchownat(t.kfd, "", uid, gid, AT_EMPTY_PATH));
+	struct kbox_vfs_cred cb;
+	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+
+	if (r < 0)
+		return r;
+	if (!c)
+		return done(&t, fchownat(t.kfd, "", uid, gid, AT_EMPTY_PATH));
+	r = kbox_owner_chown(c, t.kfd, NULL, uid, gid);
+	close(t.kfd);
+	return r;
 }
 
 int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2])
@@ -115,8 +159,16 @@ int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const 
 	struct fd_target t;
 	int r = target_get(req, gfd, write, &t);
 
+	struct kbox_vfs_cred cb;
+	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+
 	if (r < 0)
 		return r;
+	if (c) {
+		r = kbox_owner_xattr(c, t.kfd, NULL, op, name, val, size, xflags);
+		close(t.kfd);
+		return r;
+	}
 	switch (op) {
 	case KBOX_XATTR_GET:
 		return done(&t, getxattr(t.proc, name, val, size));
@@ -143,24 +195,46 @@ static struct kbox_result fd_metadata_change(struct kbox_request *req)
 	return r == -EROFS ? fs_ret(r) : kbox_res_continue();
 }
 
+/* Under fake ownership kbox makes the change itself, on its copy of the fd. */
+static bool faked(void)
+{
+	return kbox_vfs_owner_enabled();
+}
+
 struct kbox_result sys_fchmod(struct kbox_request *req)
 {
+	if (faked())
+		return fs_ret(fs_fd_chmod(req, (int)req->args[0], (mode_t)req->args[1] & 07777));
 	return fd_metadata_change(req);
 }
 
 struct kbox_result sys_fchown(struct kbox_request *req)
 {
+	if (faked())
+		return fs_ret(fs_fd_chown(req, (int)req->args[0], (uid_t)req->args[1],
+					  (gid_t)req->args[2]));
 	return fd_metadata_change(req);
 }
 
 struct kbox_result sys_fsetxattr(struct kbox_request *req)
 {
-	return fd_metadata_change(req);
+	return faked() ? fs_fd_xattr_change(req, false) : fd_metadata_change(req);
 }
 
 struct kbox_result sys_fremovexattr(struct kbox_request *req)
 {
-	return fd_metadata_change(req);
+	return faked() ? fs_fd_xattr_change(req, true) : fd_metadata_change(req);
+}
+
+/* fstat(2) (musl's fstat), notified only when ownership is faked (IDENT). */
+struct kbox_result sys_fstat(struct kbox_request *req)
+{
+	struct stat st;
+	int r = fs_fd_stat(req, (int)req->args[0], &st);
+
+	if (r == 0)
+		r = kbox_write_guest(req, req->args[1], &st, sizeof(st));
+	return fs_ret(r);
 }
 
 int fs_fd_writable(struct kbox_request *req, int gfd)

@@ -70,6 +70,9 @@ static struct kbox_result open_defer(struct kbox_request *req, const struct fs_p
 	o->p.ctx = p->ctx;
 	o->p.ctx.base = o->p.base;
 	o->p.ctx.root = o->root;
+	o->p.cred = p->cred;
+	if (p->ctx.cred)
+		o->p.ctx.cred = &o->p.cred;
 	return fs_defer(req, &o->job);
 }
 

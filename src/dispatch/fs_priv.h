@@ -19,7 +19,11 @@ struct fs_path {
 	char path[PATH_MAX];
 	char base[PATH_MAX]; /* guest path of the dirfd, when there is one */
 	struct kbox_lookup_ctx ctx;
+	struct kbox_vfs_cred cred; /* ctx.cred points here when ownership is faked */
 };
+
+/* The emulated identity of @req's task into @buf, or NULL when ownership is not faked. */
+const struct kbox_vfs_cred *fs_cred(struct kbox_request *req, struct kbox_vfs_cred *buf);
 
 /* Backend answers: value or -errno. */
 static inline struct kbox_result fs_ret(long r)
@@ -76,5 +80,8 @@ int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid);
 int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2]);
 int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const char *name,
 		void *val, size_t size, int xflags);
+
+/* fsetxattr / fremovexattr done by kbox on its copy of the fd (fake ownership). */
+struct kbox_result fs_fd_xattr_change(struct kbox_request *req, bool remove);
 
 #endif

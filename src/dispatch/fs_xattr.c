@@ -135,6 +135,41 @@ static struct kbox_result classic(struct kbox_request *req, enum kbox_xattr_op o
 	return do_xattr(req, &x);
 }
 
+/* f*xattr(fd, ...): the same call on the fd itself (AT_EMPTY_PATH form). */
+static struct kbox_result fd_classic(struct kbox_request *req, enum kbox_xattr_op op)
+{
+	struct xcall x = {.op = op, .dirfd = (int)req->args[0], .atflags = AT_EMPTY_PATH};
+
+	if (x.dirfd == AT_FDCWD)
+		return fs_ret(-EBADF);
+	if (op == KBOX_XATTR_LIST) {
+		x.value = req->args[1];
+		x.size = req->args[2];
+	} else {
+		x.name = req->args[1];
+		x.value = req->args[2];
+		x.size = req->args[3];
+		x.xflags = (int)req->args[4];
+	}
+	return do_xattr(req, &x);
+}
+
+/* Notified only when ownership is faked (IDENT): kbox's record stays hidden. */
+struct kbox_result sys_fgetxattr(struct kbox_request *req)
+{
+	return fd_classic(req, KBOX_XATTR_GET);
+}
+
+struct kbox_result sys_flistxattr(struct kbox_request *req)
+{
+	return fd_classic(req, KBOX_XATTR_LIST);
+}
+
+struct kbox_result fs_fd_xattr_change(struct kbox_request *req, bool remove)
+{
+	return fd_classic(req, remove ? KBOX_XATTR_REMOVE : KBOX_XATTR_SET);
+}
+
 struct kbox_result sys_setxattr(struct kbox_request *req)
 {
 	return classic(req, KBOX_XATTR_SET, false);

@@ -45,7 +45,10 @@ int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 
 	if (r < 0)
 		return r;
-	r = kbox_hostdir_chmod(nd.dirfd, nd.name, mode);
+	if (ctx->cred)
+		r = kbox_owner_chmod(ctx->cred, nd.dirfd, nd.name, mode);
+	else
+		r = kbox_hostdir_chmod(nd.dirfd, nd.name, mode);
 	attr_done(&nd);
 	return r;
 }
@@ -58,7 +61,10 @@ int kbox_vfs_chown(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 
 	if (r < 0)
 		return r;
-	r = kbox_hostdir_chown(nd.dirfd, nd.name, uid, gid);
+	if (ctx->cred)
+		r = kbox_owner_chown(ctx->cred, nd.dirfd, nd.name, uid, gid);
+	else
+		r = kbox_hostdir_chown(nd.dirfd, nd.name, uid, gid);
 	attr_done(&nd);
 	return r;
 }
@@ -104,6 +110,10 @@ int kbox_vfs_xattr(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 
 	if (r < 0)
 		return r;
+	if (ctx->cred) {
+		r = kbox_owner_xattr(ctx->cred, nd.dirfd, nd.name, op, xname, val, size, xflags);
+		goto out;
+	}
 	switch (op) {
 	case KBOX_XATTR_GET:
 		r = kbox_hostdir_getxattr(nd.dirfd, nd.name, xname, val, size);
@@ -118,6 +128,7 @@ int kbox_vfs_xattr(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 		r = kbox_hostdir_removexattr(nd.dirfd, nd.name, xname);
 		break;
 	}
+out:
 	if (write)
 		attr_done(&nd);
 	else

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "../fs/hostdir/hostdir.h"
 #include "internal.h"
@@ -63,6 +64,69 @@ static int reopen_object(const struct kbox_nameidata *nd, int oflags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The access an open asks for, as R_OK/W_OK. */
+static int open_mask(int oflags)
+{
+	int acc = oflags & O_ACCMODE, mask = 0;
+
+	if (acc == O_RDONLY || acc == O_RDWR)
+		mask |= R_OK;
+	if (acc == O_WRONLY || acc == O_RDWR || (oflags & O_TRUNC))
+		mask |= W_OK;
+	return mask;
+}
+
+/*
+ * A fake root may open what the host user cannot: a file the user owns but
+ * locked (0444, 0000, a 0555 directory). kbox gives the real file owner
+ * access, keeps its guest mode in the record, and opens again.
+ */
+static int open_unlock(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd, int oflags,
+		       mode_t mode)
+{
+	struct stat view = nd->st;
+	mode_t guest;
+	int r;
+
+	if (c->fsuid != 0 || nd->st_err != 0 || nd->st.st_uid != getuid())
+		return -EACCES;
+	kbox_owner_fix_stat(nd->dirfd, nd->name, &view);
+	guest = view.st_mode;
+	r = kbox_owner_chmod(c, nd->dirfd, nd->name, guest & 07777);
+	if (r < 0)
+		return -EACCES;
+	return kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
+}
+
+/*
+ * Open under fake ownership: the emulated identity's permission check on
+ * an existing file, device placeholders, and the creator's ids on a new one.
+ */
+static int open_as(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd, int oflags,
+		   mode_t mode)
+{
+	bool exists = nd->st_err == 0;
+	int r;
+
+	if (exists && !(oflags & O_PATH)) {
+		struct stat view = nd->st;
+
+		kbox_owner_fix_stat(nd->dirfd, nd->name, &view);
+		r = kbox_owner_permission(c, &view, open_mask(oflags));
+		if (r < 0)
+			return r;
+		r = kbox_owner_open_device(nd->dirfd, nd->name, &nd->st, oflags);
+		if (r != 0)
+			return r;
+	}
+	r = kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
+	if (r == -EACCES && exists)
+		r = open_unlock(c, nd, oflags, mode);
+	if (r >= 0 && !exists && (oflags & O_CREAT))
+		kbox_owner_created(c, nd->dirfd, nd->name);
+	return r;
+}
+
 int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int oflags,
 			mode_t mode, unsigned lookup, bool *would_block)
 {
@@ -90,6 +154,8 @@ int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int
 		r = open_checks(&nd, oflags, would_block);
 	if (r == 0 && nd.object_link)
 		r = reopen_object(&nd, oflags);
+	else if (r == 0 && ctx->cred)
+		r = open_as(ctx->cred, &nd, oflags, mode);
 	else if (r == 0)
 		r = kbox_hostdir_open(nd.dirfd, nd.name, oflags, mode);
 	kbox_nameidata_release(&nd);
@@ -111,8 +177,10 @@ int kbox_vfs_stat(const struct kbox_lookup_ctx *ctx, const char *path, unsigned 
 	if (r < 0)
 		return r;
 	r = nd.st_err;
-	if (r == 0)
+	if (r == 0) {
 		*st = nd.st;
+		kbox_owner_fix_stat(nd.dirfd, nd.name, st);
+	}
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -138,6 +206,8 @@ int kbox_vfs_statx(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 			return r;
 		r = kbox_hostdir_statx(nd.dirfd, nd.name, sync_flags, mask, stx);
 	}
+	if (r == 0)
+		kbox_owner_fix_statx(nd.dirfd, nd.name, stx);
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -152,8 +222,14 @@ int kbox_vfs_access(const struct kbox_lookup_ctx *ctx, const char *path, unsigne
 	if (r < 0)
 		return r;
 	r = nd.st_err;
-	if (r == 0)
+	if (r == 0 && ctx->cred) {
+		struct stat view = nd.st;
+
+		kbox_owner_fix_stat(nd.dirfd, nd.name, &view);
+		r = kbox_owner_permission(ctx->cred, &view, mode);
+	} else if (r == 0) {
 		r = kbox_hostdir_access(nd.dirfd, nd.name, mode, eaccess);
+	}
 	/* Linux answers EROFS for W_OK on files a read-only mount holds. */
 	if (r == 0 && (mode & W_OK) && kbox_vfs_check_writable(&nd) < 0 &&
 	    (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISLNK(st->st_mode)))

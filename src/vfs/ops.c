@@ -49,6 +49,24 @@ static bool has_mounts_below(const struct kbox_nameidata *nd)
 	return n > 0 && nd->last == KBOX_LAST_NORM && kbox_vfs_mounts_below(path, (size_t)n);
 }
 
+/* A character or block device (not the 0:0 whiteout an unprivileged user may make). */
+static bool is_device(mode_t mode, dev_t dev)
+{
+	return S_ISBLK(mode) || (S_ISCHR(mode) && dev != 0);
+}
+
+/* unlink/rmdir of nd's name, taking any record in kbox's store with it. */
+static int remove_name(const struct kbox_nameidata *nd, const char *name, bool dir)
+{
+	struct stat st;
+	bool going = kbox_owner_going(nd->dirfd, nd->name, &st);
+	int r = dir ? kbox_hostdir_rmdir(nd->dirfd, name) : kbox_hostdir_unlink(nd->dirfd, name);
+
+	if (r == 0 && going)
+		kbox_owner_gone(&st);
+	return r;
+}
+
 int kbox_vfs_mkdir(const struct kbox_lookup_ctx *ctx, const char *path, mode_t mode)
 {
 	struct kbox_nameidata nd;
@@ -60,6 +78,8 @@ int kbox_vfs_mkdir(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 	r = create_check(&nd);
 	if (r == 0)
 		r = kbox_hostdir_mkdir(nd.dirfd, host_name(&nd, buf), mode);
+	if (r == 0)
+		kbox_owner_created(ctx->cred, nd.dirfd, nd.name);
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -74,8 +94,10 @@ int kbox_vfs_mknod(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 	if (r < 0)
 		return r;
 	r = create_check(&nd);
-	if (r == 0)
-		r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev);
+	if (r == 0 && ctx->cred && is_device(mode, dev))
+		r = kbox_owner_mknod_dev(ctx->cred, nd.dirfd, nd.name, mode, dev);
+	else if (r == 0 && (r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev)) == 0)
+		kbox_owner_created(ctx->cred, nd.dirfd, nd.name);
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -92,6 +114,8 @@ int kbox_vfs_symlink(const char *target, const struct kbox_lookup_ctx *ctx, cons
 	r = create_check(&nd);
 	if (r == 0)
 		r = kbox_hostdir_symlink(target, nd.dirfd, host_name(&nd, buf));
+	if (r == 0)
+		kbox_owner_created(ctx->cred, nd.dirfd, nd.name);
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -115,7 +139,7 @@ int kbox_vfs_rmdir(const struct kbox_lookup_ctx *ctx, const char *path)
 	else if (has_mounts_below(&nd))
 		r = -EBUSY;
 	else
-		r = kbox_hostdir_rmdir(nd.dirfd, host_name(&nd, buf));
+		r = remove_name(&nd, host_name(&nd, buf), true);
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -134,7 +158,7 @@ int kbox_vfs_unlink(const struct kbox_lookup_ctx *ctx, const char *path)
 	else if (kbox_vfs_check_writable(&nd) < 0)
 		r = -EROFS;
 	else
-		r = kbox_hostdir_unlink(nd.dirfd, host_name(&nd, buf));
+		r = remove_name(&nd, host_name(&nd, buf), false);
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -161,6 +185,8 @@ int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
 {
 	struct kbox_nameidata o, n;
 	char obuf[NAME_MAX + 2], nbuf[NAME_MAX + 2];
+	struct stat st;
+	bool going;
 	int r = kbox_vfs_lookup_parent(octx, opath, KBOX_LOOKUP_PARENT, &o);
 
 	if (r < 0)
@@ -171,9 +197,12 @@ int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
 		return r;
 	}
 	r = rename_checks(&o, &n, flags);
+	going = !(flags & RENAME_EXCHANGE) && kbox_owner_going(n.dirfd, n.name, &st);
 	if (r == 0)
 		r = kbox_hostdir_rename(o.dirfd, host_name(&o, obuf), n.dirfd, host_name(&n, nbuf),
 					flags);
+	if (r == 0 && going)
+		kbox_owner_gone(&st);
 	kbox_dcache_forget(&o);
 	kbox_dcache_forget(&n);
 	kbox_nameidata_release(&n);

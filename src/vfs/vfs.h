@@ -95,9 +95,17 @@ enum {
  * Where a path starts: the guest root (chroot, canonical guest path) and the
  * base directory for relative paths (cwd or a dirfd's guest path).
  */
+struct kbox_vfs_cred;
+
 struct kbox_lookup_ctx {
 	const char *root;
 	const char *base;
+	/*
+	 * The caller's emulated identity when ownership is faked (-0,
+	 * --change-id): it owns what it creates and its permission checks
+	 * follow Linux's rules. NULL: the host's identity decides.
+	 */
+	const struct kbox_vfs_cred *cred;
 	/*
 	 * The calling guest task, for procfs mounts: "self" and "thread-self"
 	 * mean it, not kbox. 0 for kbox's own lookups.
@@ -241,5 +249,45 @@ int kbox_vfs_unix_connect(const struct kbox_lookup_ctx *ctx, const char *path, i
  */
 int kbox_vfs_unix_addr(const struct kbox_lookup_ctx *ctx, const char *path, char *sun_path,
 		       size_t size);
+
+/*
+ * Fake ownership (owner.c): see the top of that file. Enabled once by main
+ * before guests run; @stores are where the store of objects without user
+ * xattrs may live, best first (fs/hostdir/meta.h).
+ */
+struct kbox_vfs_cred {
+	uid_t fsuid;
+	gid_t fsgid;
+	int ngroups;
+	const gid_t *groups;
+};
+
+int kbox_vfs_owner_init(uid_t host_uid, gid_t host_gid, uid_t uid, gid_t gid,
+			const char *const *stores, int nstores);
+void kbox_vfs_owner_fini(void);
+bool kbox_vfs_owner_enabled(void);
+
+/*
+ * The object is @name in @dirfd (never followed), or @dirfd itself when
+ * @name is NULL (kbox's copy of a guest fd).
+ * fix_stat/fix_statx: lay the recorded owner, mode and device over a host
+ * stat of the object (no-op unless enabled).
+ */
+void kbox_owner_fix_stat(int dirfd, const char *name, struct stat *st);
+struct statx;
+void kbox_owner_fix_statx(int dirfd, const char *name, struct statx *stx);
+int kbox_owner_permission(const struct kbox_vfs_cred *c, const struct stat *view, int mask);
+int kbox_owner_chmod(const struct kbox_vfs_cred *c, int dirfd, const char *name, mode_t mode);
+int kbox_owner_chown(const struct kbox_vfs_cred *c, int dirfd, const char *name, uid_t uid,
+		     gid_t gid);
+int kbox_owner_xattr(const struct kbox_vfs_cred *c, int dirfd, const char *name,
+		     enum kbox_xattr_op op, const char *xname, void *val, size_t size, int xflags);
+void kbox_owner_created(const struct kbox_vfs_cred *c, int dirfd, const char *name);
+int kbox_owner_mknod_dev(const struct kbox_vfs_cred *c, int dirfd, const char *name, mode_t mode,
+			 dev_t dev);
+bool kbox_owner_going(int dirfd, const char *name, struct stat *st);
+void kbox_owner_gone(const struct stat *st);
+/* A device placeholder opened: the host node of a known device, -ENXIO, or 0 (not one). */
+int kbox_owner_open_device(int dirfd, const char *name, const struct stat *st, int oflags);
 
 #endif

@@ -8,6 +8,7 @@
 #   cli       exit statuses, -w, -b, -0, --change-id, --version, --help
 #   procs     no guest process outlives kbox (killed, or daemons at exit)
 #   tty       an interactive shell with job control in a pseudo-terminal
+#   owner     fake ownership kept per file across runs (owner.sh)
 # The Debian root needs debootstrap as root: without it those cases are
 # SKIPPED with the reason.
 #
@@ -501,8 +502,12 @@ DIALOG
 	fi
 }
 
+# shellcheck source=owner.sh
+source "$here/owner.sh"
+
 run_scripts
 run_cli
+run_owner
 run_procs
 run_tty
 t_summary integration || exit 1
