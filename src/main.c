@@ -187,11 +187,12 @@ static void reclaim_terminal(void)
 /* --stats: the tier that ran and the protections that were on. */
 static void report_stats(const struct kbox_features *f)
 {
-	char prot[256], ll[64] = "no Landlock wall";
+	char prot[256], ll[96] = "no Landlock wall, signals kept inside by kbox";
 
 	if (f->landlock_on)
 		snprintf(ll, sizeof(ll), "Landlock ABI %d wall%s", f->landlock_abi,
-			 f->landlock_abi >= 6 ? " with signal scope" : "");
+			 f->landlock_abi >= 6 ? " with signal scope"
+					      : ", signals kept inside by kbox");
 	snprintf(prot, sizeof(prot), "seccomp user-notify, %s, %s, %s", ll,
 		 f->wait_killable_recv ? "wait-killable" : "calls may repeat on signals",
 		 f->sync_wakeup ? "synchronous wakeups" : "plain wakeups");
@@ -223,7 +224,8 @@ static int mkdir_p(const char *dir)
 {
 	char buf[PATH_MAX];
 
-	snprintf(buf, sizeof(buf), "%s", dir);
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", dir) >= sizeof(buf))
+		return -ENAMETOOLONG;
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;

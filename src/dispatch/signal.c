@@ -8,7 +8,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../kernel/kernel.h"
 #include "../loader/loader.h"
@@ -63,4 +66,101 @@ struct kbox_result sys_prctl(struct kbox_request *req)
 		return kbox_errno(EINVAL);
 	p->dumpable = req->args[1] == 1;
 	return kbox_res_value(0, KBOX_DISP_EMULATED);
+}
+
+/*
+ * Signals without Landlock's signal scope (SIGNAL policy: ABI < 6): each
+ * call may reach guest processes only, as if the guest had a pid namespace
+ * of its own. A single target that is the guest's is left to the host
+ * (CONTINUE keeps the sender's siginfo); any other pid does not exist for
+ * the guest (ESRCH). Group targets (kill(0), kill(-1), kill(-pgrp)) are
+ * sent by kbox to each guest process through a pidfd checked after it was
+ * opened, so a pid reused meanwhile by a host process is never signalled;
+ * those signals carry kbox's pid as sender.
+ */
+#define MAX_SIG 64
+
+static struct kbox_result to_guest_only(pid_t pid)
+{
+	if (pid <= 0)
+		return kbox_errno(EINVAL);
+	return kbox_kernel_is_guest_pid(pid) ? kbox_res_continue() : kbox_errno(ESRCH);
+}
+
+struct group_kill {
+	pid_t pgrp; /* 0: every guest process but @self (kill(-1)) */
+	pid_t self;
+	int sig;
+	int sent;
+	int err;
+};
+
+static int send_one(pid_t tgid, void *arg)
+{
+	struct group_kill *g = arg;
+	int pidfd;
+
+	if (g->pgrp ? getpgid(tgid) != g->pgrp : tgid == g->self)
+		return 0;
+	pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	if (pidfd < 0)
+		return 0;
+	if (kbox_kernel_is_guest_pid(tgid)) {
+		if (syscall(SYS_pidfd_send_signal, pidfd, g->sig, NULL, 0) == 0)
+			g->sent++;
+		else
+			g->err = errno;
+	}
+	close(pidfd);
+	return 0;
+}
+
+struct kbox_result sys_kill(struct kbox_request *req)
+{
+	pid_t pid = (pid_t)req->args[0];
+	struct group_kill g = {.self = req->task->proc->tgid, .sig = (int)req->args[1]};
+
+	if (req->args[1] > MAX_SIG)
+		return kbox_errno(EINVAL);
+	if (pid > 0)
+		return to_guest_only(pid);
+	if (pid == INT_MIN)
+		return kbox_errno(ESRCH);
+	g.pgrp = pid == 0 ? getpgid(g.self) : pid == -1 ? 0 : -pid;
+	kbox_kernel_for_each_guest(send_one, &g);
+	if (g.sent)
+		return kbox_res_value(0, KBOX_DISP_EMULATED);
+	return kbox_errno(g.err ? g.err : ESRCH);
+}
+
+struct kbox_result sys_tkill(struct kbox_request *req)
+{
+	return to_guest_only((pid_t)req->args[0]);
+}
+
+struct kbox_result sys_tgkill(struct kbox_request *req)
+{
+	if ((pid_t)req->args[0] <= 0)
+		return kbox_errno(EINVAL);
+	return to_guest_only((pid_t)req->args[1]);
+}
+
+struct kbox_result sys_rt_sigqueueinfo(struct kbox_request *req)
+{
+	pid_t pid = (pid_t)req->args[0];
+
+	return pid > 0 ? to_guest_only(pid) : kbox_errno(ESRCH);
+}
+
+struct kbox_result sys_rt_tgsigqueueinfo(struct kbox_request *req)
+{
+	if ((pid_t)req->args[0] <= 0)
+		return kbox_errno(EINVAL);
+	return to_guest_only((pid_t)req->args[1]);
+}
+
+/* A pidfd is a lasting handle: only guest processes may be opened. */
+struct kbox_result sys_pidfd_open(struct kbox_request *req)
+{
+	return to_guest_only((pid_t)req->args[0]);
 }

@@ -3,8 +3,12 @@
 #ifndef KBOX_INTERCEPT_LANDLOCK_H
 #define KBOX_INTERCEPT_LANDLOCK_H
 
+#include <stdbool.h>
+
 /* The host's Landlock ABI version; 0 when it has none (or it is disabled). */
 int kbox_landlock_abi(void);
+/* True when the wall also keeps the guest's signals inside it (ABI 6). */
+bool kbox_landlock_scopes_signals(void);
 
 /*
  * Restrict the calling task (and what it starts) to no host path at all,

@@ -98,6 +98,14 @@ struct kbox_task *kbox_kernel_task_get(pid_t tid);
 struct kbox_process *kbox_kernel_process_find(pid_t tgid);
 /* The first guest process, created before it runs so its exec plan can be attached. */
 struct kbox_process *kbox_kernel_set_first(pid_t tgid);
+/* The reaper: the host process every guest process descends from (0 before the first). */
+pid_t kbox_kernel_reaper(void);
+/*
+ * Call @fn for every live guest process (each thread group once), found
+ * below the reaper through /proc/<pid>/task/<tid>/children, so also those
+ * kbox has not met yet. Stops at, and returns, the first non-zero @fn result.
+ */
+int kbox_kernel_for_each_guest(int (*fn)(pid_t tgid, void *arg), void *arg);
 
 /* A thread is ending (exit) or the whole process is (exit_group, pidfd). */
 void kbox_kernel_thread_exit(struct kbox_task *t);

@@ -284,10 +284,21 @@ struct kbox_task *kbox_kernel_task_get(pid_t tid)
 	return task_insert(tid, p, fs_from(parent ? any_task_of(parent) : NULL));
 }
 
+/* The host parent of the first guest process: every guest process lies below it. */
+static pid_t reaper;
+
+pid_t kbox_kernel_reaper(void)
+{
+	return reaper;
+}
+
 struct kbox_process *kbox_kernel_set_first(pid_t tgid)
 {
 	struct kbox_process *p;
+	pid_t tg;
 
+	if (read_status_ids(tgid, &tg, &reaper))
+		reaper = 0;
 	p = process_new(tgid, 0);
 	if (p)
 		creds_init(&p->creds);

@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/vfs.h>
@@ -61,6 +63,47 @@ static int reopen_object(const struct kbox_nameidata *nd, int oflags)
 	int fd = openat(nd->dirfd, nd->name,
 			(oflags & ~(O_NOFOLLOW | O_CREAT | O_EXCL)) | O_CLOEXEC);
 
+	return fd < 0 ? -errno : fd;
+}
+
+static bool is_dev_tty(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(5, 0);
+}
+
+/*
+ * /dev/tty is the caller's controlling terminal, not kbox's: field 7 of
+ * /proc/<tid>/stat. None gives ENXIO, as Linux does; a pseudo-terminal
+ * (major 136+) opens as /dev/pts/N, any other terminal by the host's /dev/tty
+ * rule, which for the guest's own session is the same device.
+ */
+static int open_ctty(pid_t tid, int oflags)
+{
+	char path[64], buf[512], *p;
+	unsigned tty_nr = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces and parentheses */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %u", &tty_nr) != 1)
+		return -EIO;
+	if (tty_nr == 0)
+		return -ENXIO;
+	if (major(tty_nr) >= 136 && major(tty_nr) <= 143)
+		snprintf(path, sizeof(path), "/dev/pts/%u",
+			 minor(tty_nr) + (major(tty_nr) - 136) * 256);
+	else
+		snprintf(path, sizeof(path), "/dev/tty");
+	fd = open(path, (oflags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -152,7 +195,9 @@ int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int
 		r = -EISDIR;
 	else
 		r = open_checks(&nd, oflags, would_block);
-	if (r == 0 && nd.object_link)
+	if (r == 0 && nd.st_err == 0 && is_dev_tty(&nd.st) && ctx->tid)
+		r = open_ctty(ctx->tid, oflags);
+	else if (r == 0 && nd.object_link)
 		r = reopen_object(&nd, oflags);
 	else if (r == 0 && ctx->cred)
 		r = open_as(ctx->cred, &nd, oflags, mode);

@@ -362,8 +362,11 @@ int kbox_owner_open_device(int dirfd, const char *name, const struct stat *st, i
 	static const struct {
 		unsigned maj, min;
 		const char *path;
-	} known[] = {{1, 3, "/dev/null"},   {1, 5, "/dev/zero"},    {1, 7, "/dev/full"},
-		     {1, 8, "/dev/random"}, {1, 9, "/dev/urandom"}, {5, 0, "/dev/tty"}};
+	} known[] = {{1, 3, "/dev/null"},
+		     {1, 5, "/dev/zero"},
+		     {1, 7, "/dev/full"},
+		     {1, 8, "/dev/random"},
+		     {1, 9, "/dev/urandom"}};
 	struct kbox_meta m;
 	int fd;
 

@@ -66,6 +66,7 @@ escape_dotdot|escape_dotdot||||guest
 escape_dirfd_up|escape_dirfd_up||||guest
 escape_chroot_unprivileged|escape_chroot_unprivileged||||
 proc_self_exe|proc_self_exe|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
+proc_dev_tty|proc_dev_tty|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||
 TABLE
 }
 
