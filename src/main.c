@@ -242,7 +242,7 @@ static int mkdir_p(const char *dir)
  * beside the root (".ROOTNAME.kbox-meta"), else one under the user's state
  * directory named after the root's path.
  */
-static void setup_owner(const struct kbox_cli *cli, uid_t uid, gid_t gid)
+static void setup_owner(const struct kbox_cli *cli)
 {
 	static char beside[2 * PATH_MAX + 32], state[3 * PATH_MAX];
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -265,7 +265,7 @@ static void setup_owner(const struct kbox_cli *cli, uid_t uid, gid_t gid)
 		if (access(state, F_OK) == 0 || mkdir_p(dir) == 0)
 			n = 2;
 	}
-	kbox_vfs_owner_init(getuid(), getgid(), uid, gid, paths, n);
+	kbox_vfs_owner_init(getuid(), getgid(), paths, n);
 }
 
 static int run(const struct kbox_cli *cli)
@@ -293,7 +293,7 @@ static int run(const struct kbox_cli *cli)
 	kc.initial_cwd = cwd;
 	kbox_kernel_init(&kc);
 	if (kc.fake_ids)
-		setup_owner(cli, kc.uid, kc.gid);
+		setup_owner(cli);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
 	kbox_vfs_set_proc_pids(kbox_kernel_is_guest_pid);
 	ignore_terminal_signals(&launch);

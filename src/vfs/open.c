@@ -162,6 +162,11 @@ static int open_as(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd, int
 		if (r != 0)
 			return r;
 	}
+	if (!exists && (oflags & O_CREAT)) {
+		r = kbox_owner_may_create(c, nd->dirfd);
+		if (r < 0)
+			return r;
+	}
 	r = kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
 	if (r == -EACCES && exists)
 		r = open_unlock(c, nd, oflags, mode);

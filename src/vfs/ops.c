@@ -40,6 +40,20 @@ static int create_check(const struct kbox_nameidata *nd)
 	return kbox_hostdir_lstat(nd->dirfd, nd->name, &st) == 0 ? -EEXIST : -EROFS;
 }
 
+/*
+ * create_check() and, for a non-root emulated identity, write and search
+ * on the parent; an existing name is still EEXIST, as Linux looks first.
+ */
+static int create_allowed(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd)
+{
+	int r = create_check(nd);
+	struct stat st;
+
+	if (r == 0 && kbox_owner_may_create(ctx->cred, nd->dirfd) < 0)
+		r = kbox_hostdir_lstat(nd->dirfd, nd->name, &st) == 0 ? -EEXIST : -EACCES;
+	return r;
+}
+
 /* A directory with a mount point below it cannot move or go: kbox's mount table is lexical. */
 static bool has_mounts_below(const struct kbox_nameidata *nd)
 {
@@ -75,7 +89,7 @@ int kbox_vfs_mkdir(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 
 	if (r < 0)
 		return r;
-	r = create_check(&nd);
+	r = create_allowed(ctx, &nd);
 	if (r == 0)
 		r = kbox_hostdir_mkdir(nd.dirfd, host_name(&nd, buf), mode);
 	if (r == 0)
@@ -93,7 +107,7 @@ int kbox_vfs_mknod(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 
 	if (r < 0)
 		return r;
-	r = create_check(&nd);
+	r = create_allowed(ctx, &nd);
 	if (r == 0 && ctx->cred && is_device(mode, dev))
 		r = kbox_owner_mknod_dev(ctx->cred, nd.dirfd, nd.name, mode, dev);
 	else if (r == 0 && (r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev)) == 0)
@@ -111,7 +125,7 @@ int kbox_vfs_symlink(const char *target, const struct kbox_lookup_ctx *ctx, cons
 
 	if (r < 0)
 		return r;
-	r = create_check(&nd);
+	r = create_allowed(ctx, &nd);
 	if (r == 0)
 		r = kbox_hostdir_symlink(target, nd.dirfd, host_name(&nd, buf));
 	if (r == 0)
@@ -136,6 +150,8 @@ int kbox_vfs_rmdir(const struct kbox_lookup_ctx *ctx, const char *path)
 		r = last_err[nd.last];
 	else if (kbox_vfs_check_writable(&nd) < 0)
 		r = -EROFS;
+	else if ((r = kbox_owner_may_delete(ctx->cred, nd.dirfd, nd.name)) < 0)
+		;
 	else if (has_mounts_below(&nd))
 		r = -EBUSY;
 	else
@@ -157,7 +173,7 @@ int kbox_vfs_unlink(const struct kbox_lookup_ctx *ctx, const char *path)
 		r = -EISDIR;
 	else if (kbox_vfs_check_writable(&nd) < 0)
 		r = -EROFS;
-	else
+	else if ((r = kbox_owner_may_delete(ctx->cred, nd.dirfd, nd.name)) == 0)
 		r = remove_name(&nd, host_name(&nd, buf), false);
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
@@ -180,6 +196,20 @@ static int rename_checks(const struct kbox_nameidata *o, const struct kbox_namei
 	return 0;
 }
 
+/* may_delete() of the old name, and of the new one or may_create() where it is free. */
+static int rename_allowed(const struct kbox_lookup_ctx *octx, const struct kbox_nameidata *o,
+			  const struct kbox_lookup_ctx *nctx, const struct kbox_nameidata *n)
+{
+	struct stat st;
+	int r = kbox_owner_may_delete(octx->cred, o->dirfd, o->name);
+
+	if (r < 0 || !nctx->cred)
+		return r;
+	if (kbox_hostdir_lstat(n->dirfd, n->name, &st) == 0)
+		return kbox_owner_may_delete(nctx->cred, n->dirfd, n->name);
+	return kbox_owner_may_create(nctx->cred, n->dirfd);
+}
+
 int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
 		    const struct kbox_lookup_ctx *nctx, const char *npath, unsigned flags)
 {
@@ -197,6 +227,8 @@ int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
 		return r;
 	}
 	r = rename_checks(&o, &n, flags);
+	if (r == 0)
+		r = rename_allowed(octx, &o, nctx, &n);
 	going = !(flags & RENAME_EXCHANGE) && kbox_owner_going(n.dirfd, n.name, &st);
 	if (r == 0)
 		r = kbox_hostdir_rename(o.dirfd, host_name(&o, obuf), n.dirfd, host_name(&n, nbuf),
@@ -224,7 +256,7 @@ int kbox_vfs_link(const struct kbox_lookup_ctx *octx, const char *opath, unsigne
 		kbox_nameidata_release(&o);
 		return r;
 	}
-	r = create_check(&n);
+	r = create_allowed(nctx, &n);
 	if (r == 0 && o.mnt != n.mnt)
 		r = -EXDEV;
 	if (r == 0)
@@ -244,7 +276,7 @@ int kbox_vfs_link_fd(int fd, const struct kbox_lookup_ctx *nctx, const char *npa
 
 	if (r < 0)
 		return r;
-	r = create_check(&n);
+	r = create_allowed(nctx, &n);
 	if (r == 0)
 		r = kbox_hostdir_link_fd(fd, n.dirfd, host_name(&n, buf));
 	kbox_dcache_forget(&n);

@@ -7,8 +7,11 @@
  * mode that lets kbox use it; what differs is kept per file by the backend
  * (fs/hostdir/meta.h) and laid over every stat the guest gets.
  *
- * Files the real user owns show as the guest's default identity (the -0
- * root or the --change-id ids), as in a user namespace mapping that user.
+ * Files the real user owns show as root's, as in a user namespace that maps
+ * that user to root (and as `kbox image create --root-owned` does), in -0
+ * and --change-id runs alike: the --change-id ids own what that guest
+ * creates, and a record keeps them. So a file with no record is root's, and
+ * what one run set means the same in the next, whichever ids it runs as.
  * Setuid bits, device nodes and file capabilities exist only in the
  * record: they never reach the host, so they never raise real privilege.
  */
@@ -27,18 +30,15 @@
 
 static struct {
 	bool on;
-	uid_t host_uid, uid;
-	gid_t host_gid, gid;
+	uid_t host_uid;
+	gid_t host_gid;
 } own;
 
-int kbox_vfs_owner_init(uid_t host_uid, gid_t host_gid, uid_t uid, gid_t gid,
-			const char *const *stores, int nstores)
+int kbox_vfs_owner_init(uid_t host_uid, gid_t host_gid, const char *const *stores, int nstores)
 {
 	own.on = true;
 	own.host_uid = host_uid;
 	own.host_gid = host_gid;
-	own.uid = uid;
-	own.gid = gid;
 	return kbox_meta_store_open(stores, nstores);
 }
 
@@ -65,9 +65,9 @@ static int obj_lstat(int dirfd, const char *name, struct stat *st)
 static void view_apply(struct stat *st, const struct kbox_meta *m)
 {
 	if (st->st_uid == own.host_uid)
-		st->st_uid = own.uid;
+		st->st_uid = 0;
 	if (st->st_gid == own.host_gid)
-		st->st_gid = own.gid;
+		st->st_gid = 0;
 	if (!m)
 		return;
 	if (m->valid & KBOX_META_UID)
@@ -506,4 +506,46 @@ int kbox_owner_xattr(const struct kbox_vfs_cred *c, int dirfd, const char *name,
 	default:
 		return xattr_change(c, dirfd, name, &real, &m, op, xname, val, size, xflags);
 	}
+}
+
+/* The guest's view of the object (its lstat with the record laid over). */
+static int obj_view(int dirfd, const char *name, struct stat *view)
+{
+	int r = obj_lstat(dirfd, name, view);
+
+	if (r == 0)
+		kbox_owner_fix_stat(dirfd, name, view);
+	return r;
+}
+
+int kbox_owner_may_create(const struct kbox_vfs_cred *c, int dirfd)
+{
+	struct stat dir;
+
+	if (!c || c->fsuid == 0 || obj_view(dirfd, NULL, &dir) < 0)
+		return 0;
+	return kbox_owner_permission(c, &dir, W_OK | X_OK);
+}
+
+/*
+ * may_delete(): write and search on the directory, and in a sticky one
+ * (/tmp) only the owner of the file or of the directory may remove it.
+ */
+int kbox_owner_may_delete(const struct kbox_vfs_cred *c, int dirfd, const char *name)
+{
+	struct stat dir, victim;
+	int r;
+
+	if (!c || c->fsuid == 0)
+		return 0;
+	r = obj_view(dirfd, name, &victim);
+	if (r == 0)
+		r = obj_view(dirfd, NULL, &dir);
+	if (r == 0)
+		r = kbox_owner_permission(c, &dir, W_OK | X_OK);
+	if (r < 0 || !(dir.st_mode & S_ISVTX))
+		return r;
+	if (victim.st_uid != c->fsuid && dir.st_uid != c->fsuid)
+		return -EPERM;
+	return 0;
 }

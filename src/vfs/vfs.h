@@ -262,8 +262,7 @@ struct kbox_vfs_cred {
 	const gid_t *groups;
 };
 
-int kbox_vfs_owner_init(uid_t host_uid, gid_t host_gid, uid_t uid, gid_t gid,
-			const char *const *stores, int nstores);
+int kbox_vfs_owner_init(uid_t host_uid, gid_t host_gid, const char *const *stores, int nstores);
 void kbox_vfs_owner_fini(void);
 bool kbox_vfs_owner_enabled(void);
 
@@ -285,6 +284,13 @@ int kbox_owner_xattr(const struct kbox_vfs_cred *c, int dirfd, const char *name,
 void kbox_owner_created(const struct kbox_vfs_cred *c, int dirfd, const char *name);
 int kbox_owner_mknod_dev(const struct kbox_vfs_cred *c, int dirfd, const char *name, mode_t mode,
 			 dev_t dev);
+/*
+ * Linux's checks on the parent directory for a non-root emulated identity
+ * (0 for root and without @c): creating a name needs write and search;
+ * removing or renaming one also the sticky-bit rule.
+ */
+int kbox_owner_may_create(const struct kbox_vfs_cred *c, int dirfd);
+int kbox_owner_may_delete(const struct kbox_vfs_cred *c, int dirfd, const char *name);
 bool kbox_owner_going(int dirfd, const char *name, struct stat *st);
 void kbox_owner_gone(const struct stat *st);
 /* A device placeholder opened: the host node of a known device, -ENXIO, or 0 (not one). */

@@ -43,8 +43,8 @@ run_owner_busybox() {
 
 	own_expect owner/default_is_root "0:0 0:0" "${R[@]}" /bin/sh -c \
 		'stat -c %u:%g /bin/busybox | tr "\n" " "; touch /tmp/new; stat -c %u:%g /tmp/new'
-	own_expect owner/change_id_default "1000:1000" -r "$bb" --change-id 1000:1000 -- \
-		/bin/stat -c %u:%g /bin/busybox
+	own_expect owner/change_id_default "0:0 1000:1000" -r "$bb" --change-id 1000:1000 -- \
+		/bin/sh -c 'stat -c %u:%g /bin/busybox | tr "\n" " "; touch /tmp/new1000; stat -c %u:%g /tmp/new1000'
 
 	# Run 1 sets, run 2 (a new kbox) shows.
 	own_expect owner/set "ok" "${R[@]}" /bin/sh -c '
@@ -92,6 +92,15 @@ run_owner_busybox() {
 		"${C[@]}" /bin/sh -c 'echo a >/tmp/ro; chmod 444 /tmp/ro; echo b >/tmp/ro; cat /tmp/ro'
 	own_expect owner/nonroot_other_file "cat: can't open '/tmp/g': Permission denied" \
 		"${C[@]}" /bin/cat /tmp/g
+	own_expect owner/setup_dirs "ok" "${R[@]}" /bin/sh -c '
+		mkdir /tmp/rootdir /tmp/sticky && chmod 1777 /tmp/sticky &&
+		touch /tmp/sticky/theirs /tmp/rootdir/f && chown 2000 /tmp/sticky/theirs && echo ok'
+	own_expect owner/nonroot_create_in_root_dir \
+		$'mkdir: can\'t create directory \'/tmp/rootdir/x\': Permission denied\nrm: can\'t remove \'/tmp/rootdir/f\': Permission denied\nmv: can\'t rename \'/tmp/rootdir/f\': Permission denied' \
+		"${C[@]}" /bin/sh -c 'mkdir /tmp/rootdir/x; rm -f /tmp/rootdir/f; mv /tmp/rootdir/f /tmp/moved'
+	own_expect owner/nonroot_sticky_dir \
+		$'rm: can\'t remove \'/tmp/sticky/theirs\': Operation not permitted\nmine gone' \
+		"${C[@]}" /bin/sh -c 'rm -f /tmp/sticky/theirs; touch /tmp/sticky/mine && rm /tmp/sticky/mine && echo mine gone'
 }
 
 # Debian root: python3 for the calls busybox has no tool for.
@@ -101,12 +110,16 @@ run_owner_debian() {
 	mkdir -p "$deb/it/own"
 	give_to_user "$deb/it"
 
-	own_expect owner/seteuid_creates_as_user "65534:65534" "${D[@]}" python3 -c '
+	own_expect owner/seteuid_creates_as_user "65534:65534 EACCES" "${D[@]}" python3 -c '
 import os
+os.mkdir("nobody"); os.chown("nobody", 65534, 65534)
 os.setgroups([]); os.setegid(65534); os.seteuid(65534)
-open("made", "w").close()
+open("nobody/made", "w").close()
+try: open("made", "w")
+except PermissionError: denied = "EACCES"
+else: denied = "created in a root dir"
 os.seteuid(0); os.setegid(0)
-st = os.stat("made"); print(f"{st.st_uid}:{st.st_gid}")'
+st = os.stat("nobody/made"); print(f"{st.st_uid}:{st.st_gid}", denied)'
 	own_expect owner/file_capability "set" "${D[@]}" python3 -c '
 import os
 open("cap", "w").close(); os.chown("cap", 5, 5)
