@@ -111,7 +111,8 @@ void kbox_owner_fix_statx(int dirfd, const char *name, struct statx *stx)
 			  .st_gid = stx->stx_gid,
 			  .st_rdev = makedev(stx->stx_rdev_major, stx->stx_rdev_minor),
 			  .st_size = (off_t)stx->stx_size,
-			  .st_blocks = (blkcnt_t)stx->stx_blocks};
+			  .st_blocks = (blkcnt_t)stx->stx_blocks,
+			  .st_ctim = {stx->stx_ctime.tv_sec, stx->stx_ctime.tv_nsec}};
 
 	if (!own.on)
 		return;

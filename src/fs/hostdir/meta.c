@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../lib/log.h"
@@ -357,7 +358,85 @@ static int obj_setxattr(int dirfd, const char *name, const void *buf, size_t siz
 	return removexattr(path, KBOX_META_XATTR) < 0 ? -errno : 0;
 }
 
-int kbox_meta_get(int dirfd, const char *name, const struct stat *st, struct kbox_meta *m)
+/*
+ * A cache of what kbox_meta_get() found, so that a repeated stat costs no
+ * getxattr: keyed by inode and validated by its ctime, which every xattr,
+ * owner or mode change moves. kbox's own changes drop the entry at once
+ * (a change within one coarse ctime tick would not move it). Records
+ * with privileged xattrs are not cached (rare, and large).
+ */
+#define CACHE_SLOTS 4096
+
+struct cache_entry {
+	uint64_t dev, ino;
+	struct timespec ctime;
+	bool used, found;
+	unsigned valid;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+	dev_t rdev;
+};
+
+static struct cache_entry cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct cache_entry *cache_slot(const struct stat *st)
+{
+	return &cache[bucket_of(st->st_dev, st->st_ino) % CACHE_SLOTS];
+}
+
+static bool cache_get(const struct stat *st, struct kbox_meta *m, int *r)
+{
+	struct cache_entry *e = cache_slot(st);
+	bool hit;
+
+	pthread_mutex_lock(&cache_lock);
+	hit = e->used && e->dev == st->st_dev && e->ino == st->st_ino &&
+	      e->ctime.tv_sec == st->st_ctim.tv_sec && e->ctime.tv_nsec == st->st_ctim.tv_nsec;
+	if (hit) {
+		*r = e->found ? 0 : -ENODATA;
+		*m = (struct kbox_meta){.valid = e->valid,
+					.uid = e->uid,
+					.gid = e->gid,
+					.mode = e->mode,
+					.rdev = e->rdev};
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+static void cache_put(const struct stat *st, const struct kbox_meta *m, int r)
+{
+	struct cache_entry *e = cache_slot(st);
+
+	if ((r < 0 && r != -ENODATA) || (r == 0 && m->xlen))
+		return;
+	pthread_mutex_lock(&cache_lock);
+	*e = (struct cache_entry){.dev = st->st_dev,
+				  .ino = st->st_ino,
+				  .ctime = st->st_ctim,
+				  .used = true,
+				  .found = r == 0,
+				  .valid = r == 0 ? m->valid : 0,
+				  .uid = m->uid,
+				  .gid = m->gid,
+				  .mode = m->mode,
+				  .rdev = m->rdev};
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static void cache_drop(const struct stat *st)
+{
+	struct cache_entry *e = cache_slot(st);
+
+	pthread_mutex_lock(&cache_lock);
+	if (e->dev == st->st_dev && e->ino == st->st_ino)
+		e->used = false;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static int meta_read(int dirfd, const char *name, const struct stat *st, struct kbox_meta *m)
 {
 	unsigned char buf[sizeof(struct meta_header) + KBOX_META_XATTRS_MAX];
 
@@ -370,6 +449,17 @@ int kbox_meta_get(int dirfd, const char *name, const struct stat *st, struct kbo
 	return store_get(st->st_dev, st->st_ino, m);
 }
 
+int kbox_meta_get(int dirfd, const char *name, const struct stat *st, struct kbox_meta *m)
+{
+	int r;
+
+	if (cache_get(st, m, &r))
+		return r;
+	r = meta_read(dirfd, name, st, m);
+	cache_put(st, m, r);
+	return r;
+}
+
 int kbox_meta_set(int dirfd, const char *name, const struct stat *st, const struct kbox_meta *m)
 {
 	unsigned char buf[sizeof(struct meta_header) + KBOX_META_XATTRS_MAX];
@@ -378,6 +468,7 @@ int kbox_meta_set(int dirfd, const char *name, const struct stat *st, const stru
 
 	if (!meta_empty(m) && !len)
 		return -ENOSPC;
+	cache_drop(st);
 	if (xattr_capable(st)) {
 		r = obj_setxattr(dirfd, name, buf, len);
 		if (r == -ENODATA) /* removing what was never there */
@@ -407,6 +498,7 @@ bool kbox_meta_in_store(const struct stat *st)
 
 void kbox_meta_forget(const struct stat *st)
 {
+	cache_drop(st);
 	if (kbox_meta_in_store(st))
 		store_put(st->st_dev, st->st_ino, NULL, 0);
 }
