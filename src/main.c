@@ -187,11 +187,12 @@ static void reclaim_terminal(void)
 /* --stats: the tier that ran and the protections that were on. */
 static void report_stats(const struct kbox_features *f)
 {
-	char prot[256], ll[64] = "no Landlock wall";
+	char prot[256], ll[96] = "no Landlock wall";
 
 	if (f->landlock_on)
-		snprintf(ll, sizeof(ll), "Landlock ABI %d wall%s", f->landlock_abi,
-			 f->landlock_abi >= 6 ? " with signal scope" : "");
+		snprintf(ll, sizeof(ll), "Landlock ABI %d wall%s%s", f->landlock_abi,
+			 f->landlock_abi >= 6 ? " with signal scope" : "",
+			 f->abstract_scope ? " and abstract socket scope" : "");
 	snprintf(prot, sizeof(prot), "seccomp user-notify, %s, %s, %s", ll,
 		 f->wait_killable_recv ? "wait-killable" : "calls may repeat on signals",
 		 f->sync_wakeup ? "synchronous wakeups" : "plain wakeups");

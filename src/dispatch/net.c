@@ -60,6 +60,24 @@ static int unix_path(struct kbox_request *req, uint64_t addr, int64_t len, struc
 	return 1;
 }
 
+/*
+ * Landlock's abstract socket scope (ABI 6), which kbox's own threads run
+ * under (intercept/landlock.c), refuses a host process's abstract socket
+ * with EPERM. For the guest the host's abstract names do not exist, as in
+ * a network namespace of its own: ECONNREFUSED, Linux's answer for an
+ * abstract name that nobody bound.
+ */
+static int abstract_err(bool abstract, int r)
+{
+	return abstract && r == -EPERM ? -ECONNREFUSED : r;
+}
+
+static bool is_abstract(const struct sockaddr_un *sun, socklen_t len)
+{
+	return len > offsetof(struct sockaddr_un, sun_path) && sun->sun_family == AF_UNIX &&
+	       sun->sun_path[0] == '\0';
+}
+
 /* A kbox copy of guest socket @gfd when it is AF_UNIX; -1 for other families. */
 static int unix_socket_copy(struct kbox_request *req, int gfd)
 {
@@ -108,7 +126,7 @@ static struct kbox_result bind_or_connect_other(struct kbox_request *req, bool i
 			    ? -errno
 			    : 0;
 	close(kfd);
-	return fs_ret(r);
+	return fs_ret(abstract_err(!is_bind && is_abstract((struct sockaddr_un *)&sa, len), r));
 }
 
 static struct kbox_result bind_or_connect(struct kbox_request *req, bool bind)
@@ -146,6 +164,7 @@ struct send_job {
 	int sockfd;
 	int addrfd;
 	int flags;
+	bool abstract; /* to an abstract address: see abstract_err() */
 	struct msghdr m;
 	struct iovec iov;
 	struct sockaddr_un sun;
@@ -173,7 +192,7 @@ static struct kbox_result send_run(struct fs_job *job)
 {
 	struct send_job *s = (struct send_job *)job;
 	ssize_t n = sendmsg(s->sockfd, &s->m, s->flags);
-	struct kbox_result res = fs_ret(n < 0 ? -errno : n);
+	struct kbox_result res = fs_ret(n < 0 ? abstract_err(s->abstract, -errno) : n);
 
 	send_free(s);
 	return res;
@@ -190,7 +209,7 @@ static struct kbox_result send_start(struct kbox_request *req, struct send_job *
 		if (fl >= 0 && !(fl & O_NONBLOCK))
 			return fs_defer(req, &s->job);
 	}
-	n = n < 0 ? -errno : n;
+	n = n < 0 ? abstract_err(s->abstract, -errno) : n;
 	send_free(s);
 	free(s);
 	return fs_ret(n);
@@ -220,6 +239,8 @@ static int send_prepare(struct kbox_request *req, int gfd, struct fs_path *p, st
 static int send_prepare_raw(struct kbox_request *req, int kfd, uint64_t addr, socklen_t len,
 			    struct send_job *s)
 {
+	int r;
+
 	s->sockfd = kfd;
 	if (!addr)
 		return 0;
@@ -227,7 +248,9 @@ static int send_prepare_raw(struct kbox_request *req, int kfd, uint64_t addr, so
 		return -EINVAL;
 	s->m.msg_name = &s->sun;
 	s->m.msg_namelen = len;
-	return len ? kbox_read_guest(req, addr, &s->sun, len) : 0;
+	r = len ? kbox_read_guest(req, addr, &s->sun, len) : 0;
+	s->abstract = is_abstract(&s->sun, len);
+	return r;
 }
 
 static struct send_job *send_alloc(void)
