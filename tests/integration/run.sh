@@ -345,6 +345,18 @@ stray_check() {
 	t_pass "$name"
 }
 
+# has_signal_scope: kbox runs the guest under Landlock's signal scope
+# (ABI 6), as its --stats line says (cached).
+signal_scope=
+has_signal_scope() {
+	if [ -z "$signal_scope" ]; then
+		signal_scope=no
+		kbox_run --stats -r "${roots[busybox]}" -- /bin/true 2>&1 | grep -q 'signal scope' &&
+			signal_scope=yes
+	fi
+	[ "$signal_scope" = yes ]
+}
+
 run_procs() {
 	local bb=${roots[busybox]} pidfile kpid rc
 	# The guests run with -S (busybox sh opens /dev/null for background
@@ -423,8 +435,7 @@ run_procs() {
 	# scope, ABI 6): a process of the same user outside the guest survives.
 	local name=procs/kill_minus_one_stays_inside canary
 	if selected "$name" && need_kbox "$name"; then
-		kbox_run --stats -r "$bb" -- /bin/true >"$work/out" 2>&1 || true
-		if ! grep -q 'signal scope' "$work/out"; then
+		if ! has_signal_scope; then
 			t_skip "$name" "this kernel's Landlock has no signal scope (ABI 6)"
 		else
 			as_user_prefix
@@ -434,7 +445,8 @@ run_procs() {
 			rc=0
 			kbox_run -r "$bb" -- /bin/sh -c 'sleep 100 & kill -KILL -1; wait; echo done' \
 				>"$work/out" 2>&1 </dev/null || rc=$?
-			if kill -0 "$canary" 2>/dev/null && grep -q '^done$' "$work/out"; then
+			# (alive, not kill -0: a killed child of this shell is a zombie until waited for)
+			if [ -n "$(alive "$canary")" ] && grep -q '^done$' "$work/out"; then
 				t_pass "$name"
 			else
 				t_fail "$name" "a process outside the guest was killed (kbox exited $rc)" \
@@ -442,6 +454,37 @@ run_procs() {
 			fi
 			kill "$canary" 2>/dev/null || true
 			wait "$canary" 2>/dev/null || true
+		fi
+	fi
+
+	# kill(0) in the guest: kbox and its guest stay in the process group of
+	# the command that started kbox, and so does the canary (same user,
+	# started beside kbox, not its child). The guest's own processes die;
+	# the canary and kbox, which reports 128+SIGTERM, do not.
+	name=procs/kill_zero_stays_inside
+	if selected "$name" && need_kbox "$name"; then
+		if ! has_signal_scope; then
+			t_skip "$name" "this kernel's Landlock has no signal scope (ABI 6)"
+		else
+			: >"$work/canary.pid"
+			give_to_user "$work/canary.pid"
+			as_user_prefix
+			rc=0
+			timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" /bin/sh -c \
+				'(sleep 300 </dev/null >/dev/null 2>&1 & echo $! >"$1"); shift; exec "$@"' \
+				sh "$work/canary.pid" "$KBOX" -r "$bb" -- /bin/sh -c \
+				'sleep 100 & kill -TERM 0; echo not-reached' >"$work/out" 2>&1 \
+				</dev/null || rc=$?
+			canary=$(cat "$work/canary.pid")
+			if [ -n "$canary" ] && [ -n "$(alive "$canary")" ] && [ "$rc" -eq 143 ] &&
+				! grep -q not-reached "$work/out"; then
+				t_pass "$name"
+			else
+				t_fail "$name" "kbox exited $rc (expected 143); the canary ${canary:-?}" \
+					"$([ -n "$(alive "$canary")" ] && echo survived || echo 'was killed')" \
+					"@$work/out"
+			fi
+			[ -n "$canary" ] && kill "$canary" 2>/dev/null || true
 		fi
 	fi
 }
