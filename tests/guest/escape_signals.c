@@ -3,10 +3,12 @@
  * tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo and pidfd_send_signal
  * at it with SIGTERM all fail (natively the pid does not exist in the
  * guest's pid namespace: ESRCH; kbox's Landlock signal scope: EPERM; both
- * print "refused"). kill(-1) and kill(0) are tested by the integration
- * suite (procs/kill_*), with a canary in kbox's process group: here a
- * native run outside a pid namespace would signal the whole session. */
+ * print "refused"), and so does SIGIO with it as the owner. kill(-1) and
+ * kill(0) are tested by the integration suite (procs/kill_*), with a
+ * canary in kbox's process group: here a native run outside a pid
+ * namespace would signal the whole session. */
 #include "common.h"
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 
@@ -57,6 +59,24 @@ static void at_host(pid_t host)
 		close((int)pfd);
 }
 
+/* SIGIO (here SIGTERM, by F_SETSIG) from a pipe whose owner is the host
+ * process: Linux refuses F_SETOWN of a pid it does not know (natively);
+ * under kbox F_SETOWN works (the pid exists on the host) and Landlock's
+ * signal scope drops the signal. The harness checks the host process. */
+static void sigio_at_host(pid_t host)
+{
+	int p[2];
+
+	if (pipe(p))
+		die("pipe");
+	if (fcntl(p[0], F_SETOWN, host) == 0 && fcntl(p[0], F_SETSIG, SIGTERM) == 0 &&
+	    fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK) == 0)
+		write(p[1], "x", 1);
+	printf("sigio_host: sent if it could be\n");
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -64,5 +84,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	at_host((pid_t)atoi(argv[1]));
+	sigio_at_host((pid_t)atoi(argv[1]));
 	return 0;
 }
