@@ -18,6 +18,7 @@ generate() {
 			EXEC) what="trapped to the exec stub; kbox resolves the program in the guest root" ;;
 			IDENT) what="answered by kbox under -0/--change-id, else the host's" ;;
 			SIGSYSARG) what="host, except SIGSYS, which the exec stub owns (emulated)" ;;
+			PEERCRED) what="host, except SO_PEERCRED (kbox shows the peer in guest terms)" ;;
 			PRCTL) what="host, except PR_SET/GET_DUMPABLE (emulated: kbox must read guest memory)" ;;
 			OPATH1 | OPATH2) what="answered by kbox; with O_PATH trapped to the stub, which receives the fd" ;;
 			TRAP) what="trapped to the stub, answered by kbox" ;;

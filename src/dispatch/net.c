@@ -28,6 +28,7 @@
 
 #define SEND_MAX    (8u << 20) /* more than any AF_UNIX send the host would take at once */
 #define CONTROL_MAX 65536
+#define OVERFLOW_ID 65534 /* /proc/sys/kernel/overflowuid: an id with no mapping */
 #ifndef SCM_MAX_FD
 #define SCM_MAX_FD 253
 #endif
@@ -268,6 +269,62 @@ static struct kbox_result send_fail(struct send_job *s, int r)
 {
 	send_free(s);
 	free(s);
+	return fs_ret(r);
+}
+
+/*
+ * SO_PEERCRED as the guest must see it. The host recorded the task that
+ * connected or listened: for a connect kbox made for the guest (all of
+ * them, see above) that is kbox itself, whose pid means nothing in the
+ * guest; Linux gives 0 for a peer whose pid the caller cannot see. With
+ * faked ids (-0, --change-id) host ids become guest ones, as a user
+ * namespace maps them (and as bwrap --uid shows natively): a guest peer's
+ * own emulated ids, else the run's ids for kbox's user and the overflow id
+ * for anyone else.
+ */
+static void peer_creds(struct ucred *uc)
+{
+	const struct kbox_kernel_config *cfg = kbox_kernel_config();
+	struct kbox_process *p = uc->pid > 0 ? kbox_kernel_process_find(uc->pid) : NULL;
+
+	if (uc->pid == getpid())
+		uc->pid = 0;
+	if (!cfg->fake_ids)
+		return;
+	if (p) {
+		uc->uid = p->creds.euid;
+		uc->gid = p->creds.egid;
+		return;
+	}
+	uc->uid = uc->uid == getuid() ? cfg->uid : OVERFLOW_ID;
+	uc->gid = uc->gid == getgid() ? cfg->gid : OVERFLOW_ID;
+}
+
+/* Notified for optname SO_PEERCRED only (any level: the filter sees no more). */
+struct kbox_result sys_getsockopt(struct kbox_request *req)
+{
+	struct ucred uc;
+	socklen_t hlen = sizeof(uc);
+	int glen, kfd, r;
+
+	if ((int)req->args[1] != SOL_SOCKET)
+		return kbox_res_continue(); /* no path, no guest memory the host re-reads */
+	kfd = req->tier->get_guest_fd(req, (int)req->args[0]);
+	if (kfd < 0)
+		return fs_ret(-EBADF);
+	r = getsockopt(kfd, SOL_SOCKET, SO_PEERCRED, &uc, &hlen) < 0 ? -errno : 0;
+	close(kfd);
+	if (r == 0)
+		r = kbox_read_guest(req, req->args[4], &glen, sizeof(glen));
+	if (r == 0 && glen < 0)
+		r = -EINVAL;
+	if (r < 0)
+		return fs_ret(r);
+	peer_creds(&uc);
+	glen = glen < (int)sizeof(uc) ? glen : (int)sizeof(uc); /* sk_getsockopt() truncates */
+	r = kbox_write_guest(req, req->args[3], &uc, (size_t)glen);
+	if (r == 0)
+		r = kbox_write_guest(req, req->args[4], &glen, sizeof(glen));
 	return fs_ret(r);
 }
 
