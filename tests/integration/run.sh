@@ -484,7 +484,7 @@ run_procs() {
 					"$([ -n "$(alive "$canary")" ] && echo survived || echo 'was killed')" \
 					"@$work/out"
 			fi
-			[ -n "$canary" ] && kill "$canary" 2>/dev/null || true
+			if [ -n "$canary" ]; then kill "$canary" 2>/dev/null || true; fi
 		fi
 	fi
 }
