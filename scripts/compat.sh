@@ -19,6 +19,8 @@ generate() {
 			IDENT) what="answered by kbox under -0/--change-id, else the host's" ;;
 			SIGNAL) what="host when Landlock scopes signals (ABI 6); else kbox lets it reach guest processes only" ;;
 			SIGSYSARG) what="host, except SIGSYS, which the exec stub owns (emulated)" ;;
+			PEERCRED) what="host, except SO_PEERCRED (kbox shows the peer in guest terms)" ;;
+			SETOWN) what="host, except setting a SIGIO owner when Landlock cannot scope signals (ABI < 6): guest processes only" ;;
 			PRCTL) what="host, except PR_SET/GET_DUMPABLE (emulated: kbox must read guest memory)" ;;
 			OPATH1 | OPATH2) what="answered by kbox; with O_PATH trapped to the stub, which receives the fd" ;;
 			TRAP) what="trapped to the stub, answered by kbox" ;;

@@ -187,12 +187,13 @@ static void reclaim_terminal(void)
 /* --stats: the tier that ran and the protections that were on. */
 static void report_stats(const struct kbox_features *f)
 {
-	char prot[256], ll[96] = "no Landlock wall, signals kept inside by kbox";
+	char prot[256], ll[128] = "no Landlock wall, signals kept inside by kbox";
 
 	if (f->landlock_on)
-		snprintf(ll, sizeof(ll), "Landlock ABI %d wall%s", f->landlock_abi,
+		snprintf(ll, sizeof(ll), "Landlock ABI %d wall%s%s", f->landlock_abi,
 			 f->landlock_abi >= 6 ? " with signal scope"
-					      : ", signals kept inside by kbox");
+					      : ", signals kept inside by kbox",
+			 f->abstract_scope ? " and abstract socket scope" : "");
 	snprintf(prot, sizeof(prot), "seccomp user-notify, %s, %s, %s", ll,
 		 f->wait_killable_recv ? "wait-killable" : "calls may repeat on signals",
 		 f->sync_wakeup ? "synchronous wakeups" : "plain wakeups");

@@ -121,11 +121,13 @@ give_to_user() {
 
 # kbox_run ARGS...: build/kbox ARGS as the test user, bounded in time
 # (timeout signals its whole process group, kbox included). Returns kbox's
-# exit status (124 after a timeout).
+# exit status (124 after a timeout). KBOX_ENV holds NAME=VALUE words added
+# to kbox's environment (e.g. KBOX_LANDLOCK_ABI=5).
 kbox_run() {
 	local AS_USER
 	as_user_prefix
-	timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" "$KBOX" "$@"
+	# shellcheck disable=SC2086 # KBOX_ENV is a list of words
+	timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" ${KBOX_ENV:-} "$KBOX" "$@"
 }
 
 # kbox_usable: true when build/kbox exists and starts at all.

@@ -23,6 +23,8 @@ enum kbox_policy {
 	KBOX_POL_EPERM,
 	KBOX_POL_CLONE,
 	KBOX_POL_ENOSYS,
+	KBOX_POL_PEERCRED,
+	KBOX_POL_SETOWN,
 };
 
 typedef struct kbox_result (*kbox_handler_fn)(struct kbox_request *req);
@@ -60,6 +62,8 @@ struct kbox_result kbox_dispatch(struct kbox_request *req);
 #define KBOX_DECLARE_SIGNAL	      KBOX_DECLARE_NOTIFY
 #define KBOX_DECLARE_SIGSYSARG	      KBOX_DECLARE_NOTIFY
 #define KBOX_DECLARE_PRCTL	      KBOX_DECLARE_NOTIFY
+#define KBOX_DECLARE_PEERCRED	      KBOX_DECLARE_NOTIFY
+#define KBOX_DECLARE_SETOWN	      KBOX_DECLARE_NOTIFY
 #define KBOX_SYSCALL(nr, name, pol)   KBOX_DECLARE_##pol(nr, name)
 #include "syscalls.def"
 #undef KBOX_SYSCALL

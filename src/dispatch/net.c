@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,10 +25,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../intercept/landlock.h"
 #include "fs_priv.h"
 
 #define SEND_MAX    (8u << 20) /* more than any AF_UNIX send the host would take at once */
 #define CONTROL_MAX 65536
+#define OVERFLOW_ID 65534 /* /proc/sys/kernel/overflowuid: an id with no mapping */
 #ifndef SCM_MAX_FD
 #define SCM_MAX_FD 253
 #endif
@@ -58,6 +61,50 @@ static int unix_path(struct kbox_request *req, uint64_t addr, int64_t len, struc
 	memcpy(p->path, sun.sun_path, plen);
 	p->path[plen] = '\0';
 	return 1;
+}
+
+/*
+ * Landlock's abstract socket scope (ABI 6), which kbox's own threads run
+ * under (intercept/landlock.c), refuses a host process's abstract socket
+ * with EPERM. For the guest the host's abstract names do not exist, as in
+ * a network namespace of its own: ECONNREFUSED, Linux's answer for an
+ * abstract name that nobody bound.
+ */
+static int abstract_err(bool abstract, int r)
+{
+	return abstract && r == -EPERM ? -ECONNREFUSED : r;
+}
+
+static bool is_abstract(const struct sockaddr_un *sun, socklen_t len)
+{
+	return len > offsetof(struct sockaddr_un, sun_path) && sun->sun_family == AF_UNIX &&
+	       sun->sun_path[0] == '\0';
+}
+
+/*
+ * Without that scope (Landlock ABI < 6) the guest's abstract names live
+ * under a prefix of this kbox's own, "\0kbox.PID.NAME": every abstract name
+ * the guest binds, connects or sends to gets it, so none can name a host
+ * process's socket. The guest's getsockname() and recvfrom() show the
+ * prefix. A name too long for the prefix gives EINVAL.
+ */
+static int abstract_private(struct sockaddr_un *sun, socklen_t *len)
+{
+	const size_t head = offsetof(struct sockaddr_un, sun_path) + 1;
+	char prefix[32];
+	size_t nlen;
+	int plen;
+
+	if (kbox_landlock_abstract_scoped() || !is_abstract(sun, *len))
+		return 0;
+	plen = snprintf(prefix, sizeof(prefix), "kbox.%d.", (int)getpid());
+	nlen = *len - head;
+	if (head + (size_t)plen + nlen > sizeof(*sun))
+		return -EINVAL;
+	memmove(sun->sun_path + 1 + plen, sun->sun_path + 1, nlen);
+	memcpy(sun->sun_path + 1, prefix, (size_t)plen);
+	*len = (socklen_t)(*len + (socklen_t)plen);
+	return 0;
 }
 
 /* A kbox copy of guest socket @gfd when it is AF_UNIX; -1 for other families. */
@@ -103,12 +150,14 @@ static struct kbox_result bind_or_connect_other(struct kbox_request *req, bool i
 		return fs_ret(kfd);
 	r = len ? kbox_read_guest(req, req->args[1], &sa, len) : 0; /* unix_path() checked len */
 	if (r == 0)
+		r = abstract_private((struct sockaddr_un *)&sa, &len);
+	if (r == 0)
 		r = (is_bind ? bind(kfd, (struct sockaddr *)&sa, len)
 			     : connect(kfd, (struct sockaddr *)&sa, len)) < 0
 			    ? -errno
 			    : 0;
 	close(kfd);
-	return fs_ret(r);
+	return fs_ret(abstract_err(!is_bind && is_abstract((struct sockaddr_un *)&sa, len), r));
 }
 
 static struct kbox_result bind_or_connect(struct kbox_request *req, bool bind)
@@ -146,6 +195,7 @@ struct send_job {
 	int sockfd;
 	int addrfd;
 	int flags;
+	bool abstract; /* to an abstract address: see abstract_err() */
 	struct msghdr m;
 	struct iovec iov;
 	struct sockaddr_un sun;
@@ -173,7 +223,7 @@ static struct kbox_result send_run(struct fs_job *job)
 {
 	struct send_job *s = (struct send_job *)job;
 	ssize_t n = sendmsg(s->sockfd, &s->m, s->flags);
-	struct kbox_result res = fs_ret(n < 0 ? -errno : n);
+	struct kbox_result res = fs_ret(n < 0 ? abstract_err(s->abstract, -errno) : n);
 
 	send_free(s);
 	return res;
@@ -190,7 +240,7 @@ static struct kbox_result send_start(struct kbox_request *req, struct send_job *
 		if (fl >= 0 && !(fl & O_NONBLOCK))
 			return fs_defer(req, &s->job);
 	}
-	n = n < 0 ? -errno : n;
+	n = n < 0 ? abstract_err(s->abstract, -errno) : n;
 	send_free(s);
 	free(s);
 	return fs_ret(n);
@@ -220,6 +270,8 @@ static int send_prepare(struct kbox_request *req, int gfd, struct fs_path *p, st
 static int send_prepare_raw(struct kbox_request *req, int kfd, uint64_t addr, socklen_t len,
 			    struct send_job *s)
 {
+	int r;
+
 	s->sockfd = kfd;
 	if (!addr)
 		return 0;
@@ -227,7 +279,12 @@ static int send_prepare_raw(struct kbox_request *req, int kfd, uint64_t addr, so
 		return -EINVAL;
 	s->m.msg_name = &s->sun;
 	s->m.msg_namelen = len;
-	return len ? kbox_read_guest(req, addr, &s->sun, len) : 0;
+	r = len ? kbox_read_guest(req, addr, &s->sun, len) : 0;
+	s->abstract = is_abstract(&s->sun, len);
+	if (r == 0)
+		r = abstract_private(&s->sun, &len);
+	s->m.msg_namelen = len;
+	return r;
 }
 
 static struct send_job *send_alloc(void)
@@ -245,6 +302,62 @@ static struct kbox_result send_fail(struct send_job *s, int r)
 {
 	send_free(s);
 	free(s);
+	return fs_ret(r);
+}
+
+/*
+ * SO_PEERCRED as the guest must see it. The host recorded the task that
+ * connected or listened: for a connect kbox made for the guest (all of
+ * them, see above) that is kbox itself, whose pid means nothing in the
+ * guest; Linux gives 0 for a peer whose pid the caller cannot see. With
+ * faked ids (-0, --change-id) host ids become guest ones, as a user
+ * namespace maps them (and as bwrap --uid shows natively): a guest peer's
+ * own emulated ids, else the run's ids for kbox's user and the overflow id
+ * for anyone else.
+ */
+static void peer_creds(struct ucred *uc)
+{
+	const struct kbox_kernel_config *cfg = kbox_kernel_config();
+	struct kbox_process *p = uc->pid > 0 ? kbox_kernel_process_find(uc->pid) : NULL;
+
+	if (uc->pid == getpid())
+		uc->pid = 0;
+	if (!cfg->fake_ids)
+		return;
+	if (p) {
+		uc->uid = p->creds.euid;
+		uc->gid = p->creds.egid;
+		return;
+	}
+	uc->uid = uc->uid == getuid() ? cfg->uid : OVERFLOW_ID;
+	uc->gid = uc->gid == getgid() ? cfg->gid : OVERFLOW_ID;
+}
+
+/* Notified for optname SO_PEERCRED only (any level: the filter sees no more). */
+struct kbox_result sys_getsockopt(struct kbox_request *req)
+{
+	struct ucred uc;
+	socklen_t hlen = sizeof(uc);
+	int glen, kfd, r;
+
+	if ((int)req->args[1] != SOL_SOCKET)
+		return kbox_res_continue(); /* no path, no guest memory the host re-reads */
+	kfd = req->tier->get_guest_fd(req, (int)req->args[0]);
+	if (kfd < 0)
+		return fs_ret(-EBADF);
+	r = getsockopt(kfd, SOL_SOCKET, SO_PEERCRED, &uc, &hlen) < 0 ? -errno : 0;
+	close(kfd);
+	if (r == 0)
+		r = kbox_read_guest(req, req->args[4], &glen, sizeof(glen));
+	if (r == 0 && glen < 0)
+		r = -EINVAL;
+	if (r < 0)
+		return fs_ret(r);
+	peer_creds(&uc);
+	glen = glen < (int)sizeof(uc) ? glen : (int)sizeof(uc); /* sk_getsockopt() truncates */
+	r = kbox_write_guest(req, req->args[3], &uc, (size_t)glen);
+	if (r == 0)
+		r = kbox_write_guest(req, req->args[4], &glen, sizeof(glen));
 	return fs_ret(r);
 }
 

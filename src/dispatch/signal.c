@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -163,4 +165,59 @@ struct kbox_result sys_rt_tgsigqueueinfo(struct kbox_request *req)
 struct kbox_result sys_pidfd_open(struct kbox_request *req)
 {
 	return to_guest_only((pid_t)req->args[0]);
+}
+
+/*
+ * The SIGIO owner of an open file (SETOWN policy, ABI < 6 only): the
+ * kernel signals it when I/O is ready, so it too must be a guest process,
+ * or a process group whose leader is one. A pid in guest memory (F_SETOWN_EX,
+ * FIOSETOWN, SIOCSPGRP) is read once and set by kbox on its copy of the fd,
+ * which shares the owner with the guest's: a CONTINUE would read it again.
+ */
+static int owner_allowed(pid_t who)
+{
+	if (who == 0)
+		return 0;
+	if (who == INT_MIN)
+		return -EINVAL;
+	/* A negative pid names a process group: allowed by its leader. */
+	return kbox_kernel_is_guest_pid(who < 0 ? -who : who) ? 0 : -ESRCH;
+}
+
+/* The same call on kbox's copy of the fd, with the argument kbox checked. */
+static struct kbox_result set_owner_on_copy(struct kbox_request *req, bool ioctl_call, void *arg)
+{
+	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+
+	if (kfd < 0)
+		return kbox_errno(EBADF);
+	r = ioctl_call ? ioctl(kfd, (unsigned long)(unsigned)req->args[1], arg)
+		       : fcntl(kfd, F_SETOWN_EX, arg);
+	r = r < 0 ? -errno : 0;
+	close(kfd);
+	return r < 0 ? kbox_errno(-r) : kbox_res_value(0, KBOX_DISP_EMULATED);
+}
+
+struct kbox_result sys_fcntl(struct kbox_request *req)
+{
+	struct f_owner_ex ex;
+	int r;
+
+	if ((int)req->args[1] == F_SETOWN) {
+		r = owner_allowed((pid_t)req->args[2]);
+		return r < 0 ? kbox_errno(-r) : kbox_res_continue();
+	}
+	r = kbox_read_guest(req, req->args[2], &ex, sizeof(ex));
+	if (r == 0)
+		r = owner_allowed(ex.type == F_OWNER_PGRP ? -ex.pid : ex.pid);
+	return r < 0 ? kbox_errno(-r) : set_owner_on_copy(req, false, &ex);
+}
+
+struct kbox_result sys_ioctl(struct kbox_request *req)
+{
+	int who, r = kbox_read_guest(req, req->args[2], &who, sizeof(who));
+
+	if (r == 0)
+		r = owner_allowed(who);
+	return r < 0 ? kbox_errno(-r) : set_owner_on_copy(req, true, &who);
 }

@@ -30,6 +30,8 @@
 #define KBOX_HANDLER_SIGNAL(name)    HANDLER(name)
 #define KBOX_HANDLER_SIGSYSARG(name) HANDLER(name)
 #define KBOX_HANDLER_PRCTL(name)     HANDLER(name)
+#define KBOX_HANDLER_PEERCRED(name)  HANDLER(name)
+#define KBOX_HANDLER_SETOWN(name)    HANDLER(name)
 
 static const struct kbox_syscall_info table[KBOX_SYSCALL_MAX] = {
 #define KBOX_SYSCALL(nr, name, pol) [nr] = {nr, #name, KBOX_POL_##pol, KBOX_HANDLER_##pol(name)},

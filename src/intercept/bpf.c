@@ -7,7 +7,7 @@
  *   nr >= 0x40000000 (x32 numbering, or < 0)    -> ERRNO(ENOSYS)
  *   a binary search over ranges of numbers that share one action, whose
  *   leaves return ALLOW, USER_NOTIF, ERRNO(EPERM), or check one argument
- *   or the instruction pointer first (EXEC, SIGSYSARG, PRCTL).
+ *   or the instruction pointer first (EXEC, SIGSYSARG, PRCTL, PEERCRED, ...).
  * Numbers past the table are notified, so kbox answers (ENOSYS) syscalls
  * it does not know rather than letting new ones through.
  */
@@ -21,6 +21,9 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include "../dispatch/dispatch.h"
 
@@ -49,6 +52,9 @@ enum leaf {
 	LEAF_TRAP,
 	LEAF_CLONE,
 	LEAF_ENOSYS,
+	LEAF_PEERCRED,
+	LEAF_SETOWN_FCNTL,
+	LEAF_SETOWN_IOCTL,
 };
 
 struct range {
@@ -109,6 +115,12 @@ static enum leaf leaf_of(int nr, const struct kbox_filter_config *cfg)
 		return LEAF_CLONE;
 	case KBOX_POL_ENOSYS:
 		return LEAF_ENOSYS;
+	case KBOX_POL_PEERCRED:
+		return LEAF_PEERCRED;
+	case KBOX_POL_SETOWN:
+		if (!cfg->notify_signals)
+			return LEAF_ALLOW;
+		return nr == SYS_fcntl ? LEAF_SETOWN_FCNTL : LEAF_SETOWN_IOCTL;
 	case KBOX_POL_NOTIFY:
 		break;
 	}
@@ -144,6 +156,16 @@ static void emit_exec_leaf(struct emitter *e)
 		emit_ret(e, SECCOMP_RET_USER_NOTIF);
 	}
 	emit_ret(e, SECCOMP_RET_TRAP);
+}
+
+/* Notify when the low word of argument 1 (a command: an unsigned int) is @a or @b. */
+static void emit_arg1_either(struct emitter *e, uint32_t a, uint32_t b)
+{
+	emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO + 8);
+	emit(e, BPF_JMP | BPF_JEQ | BPF_K, 2, 0, a);
+	emit(e, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, b);
+	emit_ret(e, SECCOMP_RET_ALLOW);
+	emit_ret(e, SECCOMP_RET_USER_NOTIF);
 }
 
 static void emit_leaf(struct emitter *e, enum leaf l)
@@ -186,6 +208,18 @@ static void emit_leaf(struct emitter *e, enum leaf l)
 		break;
 	case LEAF_ENOSYS:
 		emit_ret(e, SECCOMP_RET_ERRNO | ENOSYS);
+		break;
+	case LEAF_PEERCRED: /* getsockopt(fd, level, SO_PEERCRED, ...) only; optname is an int */
+		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO + 8 * 2);
+		emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, SO_PEERCRED);
+		emit_ret(e, SECCOMP_RET_USER_NOTIF);
+		emit_ret(e, SECCOMP_RET_ALLOW);
+		break;
+	case LEAF_SETOWN_FCNTL: /* fcntl(fd, F_SETOWN or F_SETOWN_EX, ...) only */
+		emit_arg1_either(e, F_SETOWN, F_SETOWN_EX);
+		break;
+	case LEAF_SETOWN_IOCTL: /* ioctl(fd, FIOSETOWN or SIOCSPGRP, ...) only */
+		emit_arg1_either(e, FIOSETOWN, SIOCSPGRP);
 		break;
 	case LEAF_PRCTL: /* PR_SET_DUMPABLE / PR_GET_DUMPABLE only */
 		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO);

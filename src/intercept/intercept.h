@@ -36,6 +36,7 @@ struct kbox_features {
 	bool sync_wakeup;	 /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) */
 	int landlock_abi;	 /* 0: no Landlock; else the wall the guest runs behind */
 	bool landlock_on;
+	bool abstract_scope; /* kbox's own connects reach no host abstract socket (ABI 6) */
 };
 
 /*

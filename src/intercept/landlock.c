@@ -8,19 +8,28 @@
  * govern. A path the host reads from guest memory after kbox checked it
  * (a CONTINUEd call, a raw syscall the filter lets through) then gains
  * nothing. With ABI 6 the domain is also scoped for signals, so kill(-1)
- * and kill(0) reach only guest processes.
+ * and kill(0) reach only guest processes, and for abstract AF_UNIX sockets.
  *
  * Every right the host's ABI knows is handled and none is granted.
+ *
+ * The guest never connects an AF_UNIX socket itself: kbox does it on a copy
+ * of the socket (dispatch/net.c), and Landlock judges an abstract connect
+ * or send by the domain of the task that makes it. So kbox's own threads
+ * get a domain too, scoped for abstract sockets only, before the guest is
+ * forked: the guest's domain is then nested in kbox's, so kbox reaches the
+ * guest's abstract sockets and no host process's.
  */
 #include "landlock.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define LL_CREATE_RULESET_VERSION (1u << 0)
+#define LL_SCOPE_ABSTRACT_UNIX	  (1ull << 0)
 #define LL_SCOPE_SIGNAL		  (1ull << 1)
 
 /* struct landlock_ruleset_attr as of ABI 6; older kernels take a prefix. */
@@ -69,22 +78,49 @@ static uint64_t fs_rights(int abi)
 	return r;
 }
 
-int kbox_landlock_restrict(int abi)
+static int restrict_self(const struct ll_ruleset_attr *attr, size_t size)
 {
-	struct ll_ruleset_attr attr = {.handled_access_fs = fs_rights(abi)};
-	size_t size = sizeof(attr.handled_access_fs);
-	long fd;
+	long fd = syscall(SYS_landlock_create_ruleset, attr, size, 0);
 	int err = 0;
 
-	if (abi >= 6) {
-		attr.scoped = LL_SCOPE_SIGNAL;
-		size = sizeof(attr);
-	}
-	fd = syscall(SYS_landlock_create_ruleset, &attr, size, 0);
 	if (fd < 0)
 		return -errno;
 	if (syscall(SYS_landlock_restrict_self, fd, 0))
 		err = -errno;
 	close((int)fd);
 	return err;
+}
+
+int kbox_landlock_restrict(int abi)
+{
+	struct ll_ruleset_attr attr = {.handled_access_fs = fs_rights(abi)};
+	size_t size = sizeof(attr.handled_access_fs);
+
+	if (abi >= 6) {
+		attr.scoped = LL_SCOPE_SIGNAL | LL_SCOPE_ABSTRACT_UNIX;
+		size = sizeof(attr);
+	}
+	return restrict_self(&attr, size);
+}
+
+static bool supervisor_scoped;
+
+int kbox_landlock_scope_supervisor(int abi)
+{
+	struct ll_ruleset_attr attr = {.scoped = LL_SCOPE_ABSTRACT_UNIX};
+	int r;
+
+	if (abi < 6)
+		return -EOPNOTSUPP;
+	/* Without CAP_SYS_ADMIN, Landlock needs it; kbox itself never execs. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	r = restrict_self(&attr, sizeof(attr));
+	supervisor_scoped = r == 0;
+	return r;
+}
+
+bool kbox_landlock_abstract_scoped(void)
+{
+	return supervisor_scoped;
 }

@@ -17,7 +17,7 @@
 #
 # Usage: tests/guest/run.sh [--kbox PATH] [--out DIR] [--native MODE]
 #                           [--variants "V..."] [--native-only]
-#                           [--write-expected] [PATTERN...]
+#                           [--write-expected] [--name SUITE] [PATTERN...]
 # --native-only checks the native runs alone; --write-expected (bwrap
 # only) also stores them as expected files for the cases that need one.
 # PATTERNs select cases by glob on "VARIANT/CASE" (e.g. '*/file_*').
@@ -32,6 +32,7 @@ native_mode=
 native_only=0
 write_expected=0
 variants="musl-static glibc-static glibc-dynamic"
+suite=guest
 patterns=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--native) native_mode=$2; shift 2 ;;
 	--variants) variants=$2; shift 2 ;;
+	--name) suite=$2; shift 2 ;;
 	--native-only) native_only=1; shift ;;
 	--write-expected) write_expected=1; native_only=1; shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -51,20 +53,39 @@ done
 # and natively the bare tree (no /proc, an empty /dev, as kbox -r shows).
 # KBOX_FLAGS "-S" runs kbox -S instead (the recommended view: /proc, /dev,
 # private /tmp, uid 0), natively with the matching bwrap flags.
-# NEEDS: "guest" = needs the guest's view of / natively (else expected
-# file), "pivot" = chroot is not a faithful native run (expected file).
-# @CANARY@ and @SOCKET@ are host paths outside the root.
+# NEEDS, words:
+#   guest   needs the guest's view of / natively (else expected file)
+#   pivot   chroot is not a faithful native run (expected file)
+#   kbox    kbox refuses on purpose what Linux allows (the 32-bit ABI,
+#           io_uring): the kbox run is compared with expected/CASE.kbox.out;
+#           the native run only has to run cleanly
+#   scope   needs Landlock's scopes for signals and abstract sockets (ABI 6,
+#           as kbox --stats reports it), else SKIPPED with the reason: without
+#           them the guest reaches host processes of its user
+# @CANARY@ and @SOCKET@ are host paths outside the root; @HOSTPID@ is a
+# host process of the test user outside the guest (it listens on
+# @SOCKET@ and on the abstract names @ABSTRACT@ and @ABSTRACT@.dgram). No
+# case may end it: each is checked for it afterwards.
 cases_table() {
 	cat <<'TABLE'
 identity|identity|||owner|
 identity_root_id|identity|-0|--uid 0 --gid 0||
 identity_change_id|identity|--change-id 1234:5678|--uid 1234 --gid 5678||
+identity_peercred|identity_peercred||||
+identity_peercred_root_id|identity_peercred|-0|--uid 0 --gid 0||
+identity_peercred_change_id|identity_peercred|--change-id 1234:5678|--uid 1234 --gid 5678||
 escape_chroot|escape_chroot|-0|--uid 0 --gid 0 --cap-add CAP_SYS_CHROOT||pivot
 escape_host_paths|escape_host_paths|||@CANARY@ @SOCKET@|guest
 escape_symlinks|escape_symlinks||||guest
 escape_dotdot|escape_dotdot||||guest
 escape_dirfd_up|escape_dirfd_up||||guest
 escape_chroot_unprivileged|escape_chroot_unprivileged||||
+escape_path_flip|escape_path_flip|||@CANARY@|guest
+escape_compat_abi|escape_compat_abi|||@CANARY@|kbox
+escape_io_uring|escape_io_uring||||kbox
+escape_proc_links|escape_proc_links|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp|@HOSTPID@ @CANARY@|guest
+escape_abstract_unix|escape_abstract_unix||--unshare-net|@ABSTRACT@|pivot
+escape_signals|escape_signals|||@HOSTPID@|pivot
 proc_self_exe|proc_self_exe|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
 proc_dev_tty|proc_dev_tty|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||
 TABLE
@@ -111,10 +132,13 @@ echo "kbox canary: outside the guest root" >"$outside/secret"
 chmod 0644 "$outside/secret"
 give_to_user "$work"
 
-# A listening socket outside the root (a guest that reached it would
-# connect). Its owner is the test user so that the host would allow it.
+# A host process of the test user outside the guest, listening on a
+# socket outside the root and on two abstract names (a guest that reached
+# them would connect). Its owner is the test user so that the host would
+# allow it; a guest that could signal it could end it.
 canary=$outside/secret
 socket=$outside/sock
+abstract=kbox-test-$$-$RANDOM
 (
 	as_user_prefix
 	exec "${AS_USER[@]}" python3 -c '
@@ -122,10 +146,22 @@ import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
 s.listen(8)
-time.sleep(3600)' "$socket" </dev/null >/dev/null 2>&1
+a = socket.socket(socket.AF_UNIX)
+a.bind("\0" + sys.argv[2])
+a.listen(8)
+d = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+d.bind("\0" + sys.argv[2] + ".dgram")
+time.sleep(3600)' "$socket" "$abstract" </dev/null >/dev/null 2>&1
 ) &
 sock_pid=$!
 for _ in $(seq 50); do [ -S "$socket" ] && break; sleep 0.1; done
+# (not kill -0: once killed, this shell's child is a zombie until waited for)
+host_alive() {
+	case $(ps -o stat= -p "$sock_pid" 2>/dev/null || true) in
+	'' | Z*) return 1 ;;
+	esac
+}
+host_alive || { echo "guest: the host listener did not start" >&2; exit 1; }
 
 if [ -z "$native_mode" ]; then
 	if as_user bwrap --unshare-user --unshare-pid --bind "$root" / --proc /proc --dev /dev \
@@ -172,6 +208,21 @@ new_scratch() {
 	give_to_user "$root$1"
 }
 
+has_need() { [[ " $needs " == *" $1 "* ]]; }
+
+# landlock_abi: the Landlock ABI kbox found (from --stats; 0 for none),
+# cached. The kernel's, not whether kbox used it: a kbox that fails to
+# scope its connects must fail, not skip.
+ll_abi=
+landlock_abi() {
+	if [ -z "$ll_abi" ]; then
+		ll_abi=$(kbox_run --stats -r "$root" -- /bin/true 2>&1 |
+			sed -n 's/.*Landlock ABI \([0-9]*\).*/\1/p' | head -n 1)
+		ll_abi=${ll_abi:-0}
+	fi
+	echo "$ll_abi"
+}
+
 selected() {
 	local id=$1 p
 	[ ${#patterns[@]} -eq 0 ] && return 0
@@ -204,27 +255,50 @@ for v in $variants; do
 		[ -x "$root/t/$v/$prog" ] || { t_fail "guest/$id" "program $prog was not built"; continue; }
 		args=${args//@CANARY@/$canary}
 		args=${args//@SOCKET@/$socket}
+		args=${args//@HOSTPID@/$sock_pid}
+		args=${args//@ABSTRACT@/$abstract}
 		read -r -a argv <<<"$args"
 		expected_file=$here/expected/$cname.out
 		n_out=$res/$v.$cname.native
 		k_out=$res/$v.$cname.kbox
+		if has_need scope && [ "$native_only" -eq 0 ] && kbox_usable &&
+			[ "$(landlock_abi)" -lt 6 ]; then
+			t_skip "guest/$id" "this kernel's Landlock (ABI $(landlock_abi)) has no scopes (ABI 6, Linux 6.12): the guest can signal host processes of its user and reach host abstract sockets"
+			continue
+		fi
 
 		# Native.
 		use_native=1
-		case "$native_mode/$needs" in
-		host/guest | host/pivot | chroot/pivot) use_native=0 ;;
+		case $native_mode in
+		host) has_need guest || has_need pivot && use_native=0 ;;
+		chroot) has_need pivot && use_native=0 ;;
 		esac
+		if has_need kbox; then
+			use_native=1
+			expected_file=$here/expected/$cname.kbox.out
+		fi
 		if [ "$use_native" -eq 1 ]; then
 			new_scratch "/scratch/$v.$cname.native"
 			rc=0
 			run_native "$v" "$prog" "/scratch/$v.$cname.native" "$bflags" "${argv[@]}" \
 				>"$n_out" 2>"$n_out.err" </dev/null || rc=$?
 			echo "[exit $rc]" >>"$n_out"
-			if [ "$write_expected" -eq 1 ] && [ -n "$needs" ] && [ "$native_mode" = bwrap ]; then
+			if ! host_alive; then
+				t_fail "guest/$id" "the native run ended the host process $sock_pid"
+				break 2
+			fi
+			if [ "$write_expected" -eq 1 ] && { has_need guest || has_need pivot; } &&
+				[ "$native_mode" = bwrap ]; then
 				mkdir -p "$here/expected"
 				cp "$n_out" "$expected_file"
 			fi
-			if [ -f "$expected_file" ] && [ "$native_mode" != host ] &&
+			if has_need kbox; then
+				if [ "$rc" -ne 0 ] || [ -s "$n_out.err" ]; then
+					t_fail "guest/$id" "the native run failed:" "@$n_out" "@$n_out.err"
+					continue
+				fi
+				cp "$expected_file" "$n_out"
+			elif [ -f "$expected_file" ] && [ "$native_mode" != host ] &&
 				! diff -u "$expected_file" "$n_out" >"$n_out.diff"; then
 				t_fail "guest/$id" "the native run ($native_mode) differs from $expected_file:" \
 					"@$n_out.diff" "native stderr:" "@$n_out.err"
@@ -262,7 +336,13 @@ for v in $variants; do
 		kbox_run "${rflag[@]}" -w "/scratch/$v.$cname.kbox" $kflags -- "/t/$v/$prog" "${argv[@]}" \
 			>"$k_out" 2>"$k_out.err" </dev/null || rc=$?
 		echo "[exit $rc]" >>"$k_out"
-		if diff -u --label native --label kbox "$n_out" "$k_out" >"$k_out.diff"; then
+		if ! host_alive; then
+			t_fail "guest/$id" "the guest ended the host process $sock_pid (a process of" \
+				"the test user outside the guest)" "kbox stderr:" "@$k_out.err"
+			break 2
+		fi
+		if diff -u --label native --label "kbox$(has_need kbox && echo " (vs $expected_file)")" \
+			"$n_out" "$k_out" >"$k_out.diff"; then
 			t_pass "guest/$id"
 		else
 			t_fail "guest/$id" "@$k_out.diff" "kbox stderr:" "@$k_out.err"
@@ -270,4 +350,4 @@ for v in $variants; do
 	done
 done
 
-t_summary guest || exit 1
+t_summary "$suite" || exit 1

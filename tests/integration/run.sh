@@ -346,6 +346,18 @@ stray_check() {
 	t_pass "$name"
 }
 
+# has_signal_scope: kbox runs the guest under Landlock's signal scope
+# (ABI 6), as its --stats line says (cached).
+signal_scope=
+has_signal_scope() {
+	if [ -z "$signal_scope" ]; then
+		signal_scope=no
+		kbox_run --stats -r "${roots[busybox]}" -- /bin/true 2>&1 | grep -q 'signal scope' &&
+			signal_scope=yes
+	fi
+	[ "$signal_scope" = yes ]
+}
+
 run_procs() {
 	local bb=${roots[busybox]} pidfile kpid rc
 	# The guests run with -S (busybox sh opens /dev/null for background
@@ -420,26 +432,30 @@ run_procs() {
 		fi
 	fi
 
-	signals_stay_inside scoped
-	signals_stay_inside supervisor 5
-	signals_stay_inside no_landlock 0
+	local mode
+	for mode in scoped:'' supervisor:5 no_landlock:0; do
+		signals_stay_inside "${mode%%:*}" "${mode#*:}"
+		kill_zero_stays_inside "${mode%%:*}" "${mode#*:}"
+	done
 }
 
-# signals_stay_inside MODE [ABI]: kill(-1), kill(0) and a kill of a host pid
-# in the guest reach guest processes only; a process of the same user
-# outside the guest survives. "scoped" is Landlock's signal scope (ABI 6);
-# with KBOX_LANDLOCK_ABI capped below 6 kbox's own SIGNAL handlers do it,
-# as on Debian 12's stock kernel.
-signals_stay_inside() {
-	local mode=$1 abi=${2:-} name=procs/signals_stay_inside_$1 canary rc
-	selected "$name" && need_kbox "$name" || return 0
-	if [ -z "$abi" ]; then
-		kbox_run --stats -r "$bb" -- /bin/true >"$work/out" 2>&1 || true
-		if ! grep -q 'signal scope' "$work/out"; then
-			t_skip "$name" "this kernel's Landlock has no signal scope (ABI 6)"
-			return 0
-		fi
+# Modes of the signal cases: "scoped" is Landlock's signal scope (ABI 6,
+# skipped where the kernel lacks it); KBOX_LANDLOCK_ABI capped below 6 runs
+# kbox's own SIGNAL handlers, as on Debian 12's stock kernel.
+# mode_usable NAME ABI: false (and SKIP) when the mode cannot run here.
+mode_usable() {
+	if [ -z "$2" ] && ! has_signal_scope; then
+		t_skip "$1" "this kernel's Landlock has no signal scope (ABI 6)"
+		return 1
 	fi
+}
+
+# signals_stay_inside MODE ABI: kill(-1), kill(0) and a kill of a host pid
+# in the guest reach guest processes only; a process of the same user
+# outside the guest survives.
+signals_stay_inside() {
+	local mode=$1 abi=$2 name=procs/signals_stay_inside_$1 canary rc
+	selected "$name" && need_kbox "$name" && mode_usable "$name" "$abi" || return 0
 	as_user_prefix
 	"${AS_USER[@]}" sleep 300 </dev/null >/dev/null 2>&1 &
 	canary=$!
@@ -451,7 +467,8 @@ signals_stay_inside() {
 		sleep 100 & kill -KILL -1; wait; echo "kill -1 done"
 		sleep 100 & kill -TERM 0; wait; echo "kill 0 done"' \
 		>"$work/out" 2>&1 </dev/null || rc=$?
-	if ! kill -0 "$canary" 2>/dev/null; then
+	# (alive, not kill -0: a killed child of this shell is a zombie until waited for)
+	if [ -z "$(alive "$canary")" ]; then
 		t_fail "$name" "a process outside the guest was killed (kbox exited $rc)" "@$work/out"
 	elif [ "$(grep -c 'done$' "$work/out")" != 1 ] || grep -q 'visible' "$work/out"; then
 		t_fail "$name" "expected kill -1 to spare the caller, kill 0 to end it, and no host pid; kbox exited $rc:" "@$work/out"
@@ -462,6 +479,34 @@ signals_stay_inside() {
 	fi
 	kill "$canary" 2>/dev/null || true
 	wait "$canary" 2>/dev/null || true
+}
+
+# kill_zero_stays_inside MODE ABI: kbox and its guest stay in the process
+# group of the command that started kbox, and so does the canary (same
+# user, started beside kbox, not its child). kill(0) in the guest ends the
+# guest's own processes; the canary and kbox, which reports 128+SIGTERM,
+# live on.
+kill_zero_stays_inside() {
+	local mode=$1 abi=$2 name=procs/kill_zero_stays_inside_$1 canary rc=0
+	selected "$name" && need_kbox "$name" && mode_usable "$name" "$abi" || return 0
+	: >"$work/canary.pid"
+	give_to_user "$work/canary.pid"
+	as_user_prefix
+	timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" ${abi:+KBOX_LANDLOCK_ABI=$abi} /bin/sh -c \
+		'(sleep 300 </dev/null >/dev/null 2>&1 & echo $! >"$1"); shift; exec "$@"' \
+		sh "$work/canary.pid" "$KBOX" -r "$bb" -- /bin/sh -c \
+		'sleep 100 & kill -TERM 0; echo not-reached' >"$work/out" 2>&1 \
+		</dev/null || rc=$?
+	canary=$(cat "$work/canary.pid")
+	if [ -n "$canary" ] && [ -n "$(alive "$canary")" ] && [ "$rc" -eq 143 ] &&
+		! grep -q not-reached "$work/out"; then
+		t_pass "$name"
+	else
+		t_fail "$name" "kbox exited $rc (expected 143); the canary ${canary:-?}" \
+			"$([ -n "$(alive "$canary")" ] && echo survived || echo 'was killed')" \
+			"@$work/out"
+	fi
+	if [ -n "$canary" ]; then kill "$canary" 2>/dev/null || true; fi
 }
 
 # ---- tty -------------------------------------------------------------------

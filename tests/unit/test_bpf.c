@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include "intercept/bpf.h"
@@ -193,4 +194,13 @@ Test(bpf, identity_calls_follow_the_fake_id_setting)
 	cr_expect_eq(action(SYS_getuid, 0, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(SYS_setresuid, 0, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(SYS_read, 0, 0), SECCOMP_RET_ALLOW);
+}
+
+Test(bpf, getsockopt_is_notified_only_for_so_peercred)
+{
+	build(false);
+	cr_expect_eq(action_arg(SYS_getsockopt, 2, SO_PEERCRED), SECCOMP_RET_USER_NOTIF);
+	cr_expect_eq(action_arg(SYS_getsockopt, 2, SO_ERROR), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action_arg(SYS_getsockopt, 2, SO_DOMAIN), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action_arg(SYS_setsockopt, 2, SO_PEERCRED), SECCOMP_RET_ALLOW);
 }

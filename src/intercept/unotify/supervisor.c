@@ -352,6 +352,8 @@ int kbox_unotify_run(const struct kbox_launch *l, struct kbox_features *f)
 	p.landlock_abi = f->landlock_abi = kbox_landlock_abi();
 	if (p.stub_fd < 0)
 		return p.stub_fd;
+	/* Before the guest is forked and before kbox has other threads (see landlock.c). */
+	f->abstract_scope = kbox_landlock_scope_supervisor(f->landlock_abi) == 0;
 	err = build_filter(l, insns, &prog);
 	if (!err)
 		err = kbox_unotify_spawn(l, &prog, &p, &reaper);
