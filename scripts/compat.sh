@@ -17,6 +17,7 @@ generate() {
 			NOTIFY) what="answered by kbox (\`sys_$name\`)" ;;
 			EXEC) what="trapped to the exec stub; kbox resolves the program in the guest root" ;;
 			IDENT) what="answered by kbox under -0/--change-id, else the host's" ;;
+			DIRENT) what="host, or kbox (\`sys_$name\`) when a procfs is mounted: its root lists only guest pids" ;;
 			SIGSYSARG) what="host, except SIGSYS, which the exec stub owns (emulated)" ;;
 			PRCTL) what="host, except PR_SET/GET_DUMPABLE (emulated: kbox must read guest memory)" ;;
 			OPATH1 | OPATH2) what="answered by kbox; with O_PATH trapped to the stub, which receives the fd" ;;

@@ -218,6 +218,15 @@ static void ignore_terminal_signals(struct kbox_launch *l)
 	}
 }
 
+/* A procfs in the guest lists host pids in its root: getdents must go through kbox. */
+static bool has_procfs(void)
+{
+	for (int i = 0; i < kbox_vfs_nmounts(); i++)
+		if (kbox_vfs_mount_at(i)->is_proc)
+			return true;
+	return false;
+}
+
 static int run(const struct kbox_cli *cli)
 {
 	static struct first_exec fe;
@@ -229,6 +238,7 @@ static int run(const struct kbox_cli *cli)
 		.envp = environ,
 		.host_cwd = cli->root,
 		.notify_ids = cli->root_id || cli->change_id,
+		.notify_dirents = has_procfs(),
 		.prepare_first = prepare_first,
 		.prepare_arg = &fe,
 	};

@@ -122,6 +122,14 @@ typedef bool (*kbox_proc_pid_fn)(pid_t pid);
 void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn);
 
 /*
+ * getdents/getdents64 on kbox-owned @fd (a copy of a guest fd, sharing its
+ * offset) into @buf, @size bytes: the host's entries, except that the root
+ * of a procfs lists only the guest's pids. @dirent64 picks the record
+ * layout. Returns the byte count, 0 at the end, or -errno.
+ */
+long kbox_vfs_getdents(int fd, void *buf, size_t size, bool dirent64);
+
+/*
  * Resolve all but the last component of @path. With KBOX_LOOKUP_FOLLOW a
  * trailing symlink is followed too and nd names its target. Caller closes
  * nd->dirfd with kbox_nameidata_release().
