@@ -165,6 +165,8 @@ int kbox_vfs_stat(const struct kbox_lookup_ctx *ctx, const char *path, unsigned 
  * -ENOENT when it lies under no mount (an fd the guest got elsewhere).
  */
 int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size);
+/* The same for host path @host[0..hlen): -ENOENT when it lies under no mount. */
+int kbox_vfs_guest_path_of_host(const char *host, size_t hlen, char *out, size_t size);
 
 /*
  * The directory cache (on by default). Its coherence rests on every change
