@@ -254,6 +254,7 @@ static int run(const struct kbox_cli *cli)
 	kbox_kernel_init(&kc);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
 	kbox_vfs_set_proc_pids(kbox_kernel_is_guest_pid);
+	kbox_vfs_set_proc_ids(kbox_kernel_proc_ids);
 	ignore_terminal_signals(&launch);
 	umask(0);
 	status = kbox_unotify_run(&launch, &features);

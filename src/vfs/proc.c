@@ -34,6 +34,11 @@ void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn)
 	proc_pid_is_guest = fn;
 }
 
+bool kbox_vfs_proc_is_guest(pid_t pid)
+{
+	return !proc_pid_is_guest || proc_pid_is_guest(pid);
+}
+
 int kbox_vfs_proc_visible(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
 			  const char *guest, size_t len)
 {
@@ -80,6 +85,17 @@ static pid_t pid_of(const char *rel)
 	rel = end + 6;
 	pid = strtol(rel, &end, 10);
 	return (end != rel && *end == '\0' && pid > 0) ? (pid_t)pid : 0;
+}
+
+pid_t kbox_vfs_proc_pid(const struct kbox_mount *m, const char *dir)
+{
+	size_t mlen = kbox_vfs_mount_len(m);
+
+	if (strncmp(dir, m->guest, mlen) || (mlen > 1 && dir[mlen] && dir[mlen] != '/'))
+		return 0;
+	dir += mlen;
+	dir += *dir == '/';
+	return pid_of(dir);
 }
 
 /* "123/fd" or "123/task/456/fd": copy the part before "/fd" to @out. */

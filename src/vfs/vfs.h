@@ -122,6 +122,21 @@ typedef bool (*kbox_proc_pid_fn)(pid_t pid);
 void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn);
 
 /*
+ * The identity of a guest process as the guest sees it, for the lines of
+ * /proc/<pid>/status kbox rewrites. Filled by a kbox_proc_ids_fn: 0, or
+ * -ESRCH when @pid is no guest task.
+ */
+struct kbox_proc_ids {
+	bool fake;    /* ids are emulated (-0, --change-id): rewrite Uid/Gid/Groups */
+	uid_t uid[4]; /* real, effective, saved, filesystem */
+	gid_t gid[4];
+	int ngroups;
+	gid_t groups[64];
+};
+typedef int (*kbox_proc_ids_fn)(pid_t pid, struct kbox_proc_ids *ids);
+void kbox_vfs_set_proc_ids(kbox_proc_ids_fn fn);
+
+/*
  * getdents/getdents64 on kbox-owned @fd (a copy of a guest fd, sharing its
  * offset) into @buf, @size bytes: the host's entries, except that the root
  * of a procfs lists only the guest's pids. @dirent64 picks the record
