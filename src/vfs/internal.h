@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vfs.h"
 
@@ -52,6 +53,14 @@ pid_t kbox_vfs_proc_pid(const struct kbox_mount *m, const char *dir);
  * applies, or -errno.
  */
 int kbox_vfs_proc_open(const struct kbox_nameidata *nd, int oflags, int *fd);
+
+/* The guest's mount table in one of procfs's formats (procmounts.c); 0 or -errno. */
+enum kbox_mount_format {
+	KBOX_MOUNTINFO,
+	KBOX_MOUNTS,
+	KBOX_MOUNTSTATS
+};
+int kbox_vfs_proc_put_mounts(FILE *out, enum kbox_mount_format fmt);
 
 /* @prefix[0..plen) is @path[0..len) or one of its leading directories. */
 bool kbox_path_has_prefix(const char *path, size_t len, const char *prefix, size_t plen);

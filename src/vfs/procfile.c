@@ -2,8 +2,7 @@
 /*
  * Files of a guest process in procfs that would show the host: kbox serves
  * its own text instead, in a sealed read-only memfd.
- *   mountinfo, mounts, mountstats  the guest's mount table (root, -b binds,
- *                                  -S views) at guest paths
+ *   mountinfo, mounts, mountstats  the guest's mount table (procmounts.c)
  *   status                         Uid/Gid/Groups as the guest's emulated
  *                                  credentials; PPid 0 for a parent outside
  *                                  the guest (kbox's reaper), TracerPid 0
@@ -14,21 +13,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <sys/sysmacros.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-/* Mount ids: the guest root gets MNT_ID_BASE; its parent lies outside the guest. */
-#define MNT_ID_BASE 100
 
 static kbox_proc_ids_fn proc_ids;
 
@@ -75,176 +67,6 @@ static int sealed_file(const char *name, const char *data, size_t len)
 		r = -errno;
 	close(mfd);
 	return r < 0 ? r : fd;
-}
-
-/* Octal escapes for the characters that end fields, as Linux's mangle() writes. */
-static void put_escaped(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\\')
-			fprintf(out, "\\%03o", (unsigned char)*s);
-		else
-			fputc(*s, out);
-	}
-}
-
-/* ---- the mount table ----------------------------------------------------- */
-
-struct mnt_desc {
-	int id, parent;
-	unsigned dev_major, dev_minor;
-	char type[32];
-	char source[128];
-	bool ro;
-	char opts[128]; /* per-mount flags after ro/rw: ",nosuid,nodev,relatime" */
-};
-
-static const struct {
-	unsigned long magic;
-	const char *name;
-} fs_types[] = {
-	{EXT4_SUPER_MAGIC, "ext4"},
-	{TMPFS_MAGIC, "tmpfs"},
-	{PROC_SUPER_MAGIC, "proc"},
-	{SYSFS_MAGIC, "sysfs"},
-	{DEVPTS_SUPER_MAGIC, "devpts"},
-	{BTRFS_SUPER_MAGIC, "btrfs"},
-	{XFS_SUPER_MAGIC, "xfs"},
-	{OVERLAYFS_SUPER_MAGIC, "overlay"},
-	{V9FS_MAGIC, "9p"},
-	{NFS_SUPER_MAGIC, "nfs"},
-	{0x65735546 /* FUSE */, "fuse"},
-	{0x2fc12fc1 /* ZFS */, "zfs"},
-	{F2FS_SUPER_MAGIC, "f2fs"},
-	{CGROUP2_SUPER_MAGIC, "cgroup2"},
-	{0x73717368 /* squashfs */, "squashfs"},
-};
-
-static const char *type_of_magic(unsigned long magic)
-{
-	for (size_t i = 0; i < sizeof(fs_types) / sizeof(fs_types[0]); i++)
-		if (fs_types[i].magic == magic)
-			return fs_types[i].name;
-	return "unknown";
-}
-
-/*
- * Type and source of the host mount with device @dev, from kbox's own
- * mountinfo. A source that is a host path other than a device node (a
- * bind's directory, overlay's work dirs) is replaced by the type.
- */
-static void host_type_source(dev_t dev, struct mnt_desc *d)
-{
-	char *line = NULL, type[32], src[128];
-	unsigned ma, mi;
-	size_t cap = 0;
-	const char *sep;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-
-	while (f && getline(&line, &cap, f) > 0) {
-		if (sscanf(line, "%*d %*d %u:%u", &ma, &mi) != 2 || makedev(ma, mi) != dev)
-			continue;
-		sep = strstr(line, " - ");
-		if (!sep || sscanf(sep + 3, "%31s %127s", type, src) != 2)
-			continue;
-		snprintf(d->type, sizeof(d->type), "%s", type);
-		if (src[0] == '/' && strncmp(src, "/dev/", 5))
-			snprintf(src, sizeof(src), "%s", type);
-		snprintf(d->source, sizeof(d->source), "%s", src);
-		break;
-	}
-	free(line);
-	if (f)
-		fclose(f);
-}
-
-/* The mount lying closest above @i (its guest path's longest proper prefix). */
-static int parent_of(int i)
-{
-	const struct kbox_mount *m = kbox_vfs_mount_at(i), *best = NULL;
-	size_t len = kbox_vfs_mount_len(m), blen = 0, l;
-
-	for (int j = 0; j < kbox_vfs_nmounts(); j++) {
-		const struct kbox_mount *o = kbox_vfs_mount_at(j);
-
-		l = kbox_vfs_mount_len(o);
-		if (j != i && l < len && l >= blen &&
-		    kbox_path_has_prefix(m->guest, len, o->guest, l)) {
-			best = o;
-			blen = l;
-		}
-	}
-	for (int j = 0; best && j < kbox_vfs_nmounts(); j++)
-		if (kbox_vfs_mount_at(j) == best)
-			return MNT_ID_BASE + j;
-	return MNT_ID_BASE - 1;
-}
-
-static void describe(int i, struct mnt_desc *d)
-{
-	const struct kbox_mount *m = kbox_vfs_mount_at(i);
-	struct statfs sfs;
-	bool have = fstatfs(m->fd, &sfs) == 0;
-	unsigned long fl = have ? (unsigned long)sfs.f_flags : 0;
-
-	memset(d, 0, sizeof(*d));
-	d->id = MNT_ID_BASE + i;
-	d->parent = parent_of(i);
-	d->dev_major = major(m->dev);
-	d->dev_minor = minor(m->dev);
-	host_type_source(m->dev, d);
-	if (!d->type[0]) {
-		snprintf(d->type, sizeof(d->type), "%s", type_of_magic(have ? sfs.f_type : 0));
-		snprintf(d->source, sizeof(d->source), "%s", d->type);
-	}
-	d->ro = m->readonly || (fl & ST_RDONLY);
-	/* The order of Linux's show_mnt_opts(). */
-	snprintf(d->opts, sizeof(d->opts), "%s%s%s%s%s%s", (fl & ST_NOSUID) ? ",nosuid" : "",
-		 (fl & ST_NODEV) ? ",nodev" : "", (fl & ST_NOEXEC) ? ",noexec" : "",
-		 (fl & ST_NOATIME) ? ",noatime" : "", (fl & ST_NODIRATIME) ? ",nodiratime" : "",
-		 (fl & ST_RELATIME) ? ",relatime" : "");
-}
-
-enum mount_format {
-	MOUNTINFO,
-	MOUNTS,
-	MOUNTSTATS
-};
-
-/*
- * The guest's mount table in one of procfs's three formats. The root field
- * of mountinfo is "/" for every mount, and super options are only ro/rw:
- * the real ones would name host directories (a bind's source, overlay's
- * lowerdir). Paths are as seen from the guest root "/", also for a process
- * that called chroot (Linux would show them relative to its root).
- */
-static void put_mounts(FILE *out, enum mount_format fmt)
-{
-	struct mnt_desc d;
-
-	for (int i = 0; i < kbox_vfs_nmounts(); i++) {
-		const struct kbox_mount *m = kbox_vfs_mount_at(i);
-
-		describe(i, &d);
-		if (fmt == MOUNTINFO) {
-			fprintf(out, "%d %d %u:%u / ", d.id, d.parent, d.dev_major, d.dev_minor);
-			put_escaped(out, m->guest);
-			fprintf(out, " %s%s - %s ", d.ro ? "ro" : "rw", d.opts, d.type);
-			put_escaped(out, d.source);
-			fprintf(out, " %s\n", d.ro ? "ro" : "rw");
-		} else if (fmt == MOUNTS) {
-			put_escaped(out, d.source);
-			fputc(' ', out);
-			put_escaped(out, m->guest);
-			fprintf(out, " %s %s%s 0 0\n", d.type, d.ro ? "ro" : "rw", d.opts);
-		} else {
-			fprintf(out, "device ");
-			put_escaped(out, d.source);
-			fprintf(out, " mounted on ");
-			put_escaped(out, m->guest);
-			fprintf(out, " with fstype %s\n", d.type);
-		}
-	}
 }
 
 /* ---- status -------------------------------------------------------------- */
@@ -419,9 +241,9 @@ static int make_text(const struct kbox_nameidata *nd, enum proc_file f, pid_t pi
 	else if (f == PF_MAPS)
 		put_maps(out, in);
 	else
-		put_mounts(out, f == PF_MOUNTINFO ? MOUNTINFO
-				: f == PF_MOUNTS  ? MOUNTS
-						  : MOUNTSTATS);
+		r = kbox_vfs_proc_put_mounts(out, f == PF_MOUNTINFO ? KBOX_MOUNTINFO
+						  : f == PF_MOUNTS  ? KBOX_MOUNTS
+								    : KBOX_MOUNTSTATS);
 	if (in && ferror(in))
 		r = -EIO;
 	if (in)
