@@ -6,6 +6,7 @@
  *   status                         Uid/Gid/Groups as the guest's emulated
  *                                  credentials; PPid 0 for a parent outside
  *                                  the guest (kbox's reaper), TracerPid 0
+ *   stat                           its ppid field as status's PPid
  *   maps, smaps                    mapped files at their guest paths
  * The text is made when the file is opened, not at each read as Linux does:
  * a reader that keeps the fd and reads it again (lseek 0) sees the same
@@ -122,6 +123,30 @@ static void put_status(FILE *out, FILE *in, pid_t pid)
 	free(line);
 }
 
+/*
+ * stat: "pid (comm) state ppid ...", comm possibly holding spaces and
+ * parentheses; the parent as in status.
+ */
+static void put_stat(FILE *out, FILE *in)
+{
+	char *line = NULL, *close_paren, *ppid, *end;
+	size_t cap = 0;
+
+	if (getline(&line, &cap, in) <= 0) {
+		free(line);
+		return;
+	}
+	close_paren = strrchr(line, ')');
+	ppid = close_paren && close_paren[1] == ' ' && close_paren[2] && close_paren[3] == ' '
+		       ? close_paren + 4
+		       : NULL;
+	if (ppid && !kbox_vfs_proc_is_guest((pid_t)strtol(ppid, &end, 10)) && *end == ' ')
+		fprintf(out, "%.*s0%s", (int)(ppid - line), line, end);
+	else
+		fputs(line, out);
+	free(line);
+}
+
 /* ---- maps ---------------------------------------------------------------- */
 
 /*
@@ -193,6 +218,7 @@ enum proc_file {
 	PF_MOUNTS,
 	PF_MOUNTSTATS,
 	PF_STATUS,
+	PF_STAT,
 	PF_MAPS
 };
 
@@ -203,7 +229,8 @@ static enum proc_file file_of(const char *name)
 		enum proc_file f;
 	} files[] = {
 		{"mountinfo", PF_MOUNTINFO}, {"mounts", PF_MOUNTS}, {"mountstats", PF_MOUNTSTATS},
-		{"status", PF_STATUS},	     {"maps", PF_MAPS},	    {"smaps", PF_MAPS},
+		{"status", PF_STATUS},	     {"stat", PF_STAT},	    {"maps", PF_MAPS},
+		{"smaps", PF_MAPS},
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -232,12 +259,14 @@ static int make_text(const struct kbox_nameidata *nd, enum proc_file f, pid_t pi
 	FILE *in = NULL;
 	int r = 0;
 
-	if (f == PF_STATUS || f == PF_MAPS)
+	if (f == PF_STATUS || f == PF_STAT || f == PF_MAPS)
 		r = host_file(nd, &in);
 	if (r < 0)
 		return r;
 	if (f == PF_STATUS)
 		put_status(out, in, pid);
+	else if (f == PF_STAT)
+		put_stat(out, in);
 	else if (f == PF_MAPS)
 		put_maps(out, in);
 	else
