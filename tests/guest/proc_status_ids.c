@@ -1,7 +1,8 @@
 /* /proc/<pid>/status shows the guest's own identity: under -S (uid 0) the
  * Uid and Gid lines are 0, in the process and in a child; the first
  * process's parent is outside the guest's view or its pid 1 (a pid
- * namespace's init), a child's parent is the program; no tracer. */
+ * namespace's init), a child's parent is the program, in status and
+ * stat; no tracer. */
 #include "common.h"
 #include <sys/wait.h>
 
@@ -36,6 +37,23 @@ static void ids(const char *label, const char *path)
 	printf("%s TracerPid: %s\n", label, v ? v : "?");
 }
 
+/* Field 4 of @path's stat, the parent: after "pid (comm) state". */
+static long stat_ppid(const char *path)
+{
+	char buf[1024];
+	const char *p;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && strlen(p) > 4 ? atol(p + 4) : -1;
+}
+
 int main(void)
 {
 	char path[64];
@@ -47,6 +65,8 @@ int main(void)
 	ids("self", "/proc/self/status");
 	v = field("/proc/self/status", "PPid");
 	printf("self PPid 0 or 1: %s\n", v && (!strcmp(v, "0") || !strcmp(v, "1")) ? "yes" : "no");
+	printf("self stat ppid the same: %s\n",
+	       v && stat_ppid("/proc/self/stat") == atol(v) ? "yes" : "no");
 	if (pipe(ready))
 		return 1;
 	child = fork();
@@ -62,6 +82,8 @@ int main(void)
 	ids("child", path);
 	v = field(path, "PPid");
 	printf("child PPid is the program: %s\n", v && atoi(v) == getpid() ? "yes" : "no");
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)child);
+	printf("child stat ppid is the program: %s\n", stat_ppid(path) == getpid() ? "yes" : "no");
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)getpid(), (int)getpid());
 	ids("task", path);
 	kill(child, 9);
