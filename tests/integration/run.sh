@@ -416,15 +416,17 @@ run_procs() {
 		stray_check "$name" "$pidfile"
 	done
 
-	# ls /proc in the guest lists the guest's processes (the shell, a child
-	# it started) and no host process: not kbox, not its reaper (the guest
-	# shell's parent), not the shell that started kbox, not init.
+	# Listing /proc in the guest gives the guest's processes (the shell, a
+	# child it started) and no host process: not kbox, not its reaper (the
+	# guest shell's parent), not the shell that started kbox, not init. (A
+	# glob, not ls: busybox ls stats each entry and drops those it cannot.)
 	if selected procs/ls_proc_guest_only && need_kbox procs/ls_proc_guest_only; then
 		local AS_USER ids
 		as_user_prefix
 		rm -f "$bb/lsproc" "$bb/ids"
 		"${AS_USER[@]}" "$KBOX" -S "$bb" -- /bin/sh -c \
-			'sleep 1000 & c=$!; ls /proc >/lsproc; echo "$$ $c $PPID" >/ids; kill $c' \
+			'sleep 1000 & c=$!; for p in /proc/[0-9]*; do echo "${p#/proc/}"; done >/lsproc
+			 echo "$$ $c $PPID" >/ids; kill $c' \
 			>"$work/out" 2>&1 </dev/null &
 		kpid=$!
 		rc=0
