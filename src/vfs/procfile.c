@@ -60,6 +60,9 @@ static int sealed_file(const char *name, const char *data, size_t len)
 	if (mfd < 0)
 		return -errno;
 	r = write_all(mfd, data, len);
+	/* 0444 as procfs has it (kbox runs with umask 0: a memfd would be 0777). */
+	if (r == 0 && fchmod(mfd, 0444) < 0)
+		r = -errno;
 	if (r == 0 && fcntl(mfd, F_ADD_SEALS, seals) < 0)
 		r = -errno;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
@@ -192,7 +195,9 @@ static void map_line(FILE *out, const char *line)
 	}
 	len = strcspn(path, "\n");
 	del = len > dlen && !memcmp(path + len - dlen, deleted, dlen);
-	if (kbox_vfs_guest_path_of_host(path, len - (del ? dlen : 0), guest, sizeof(guest)) < 0) {
+	/* (a memfd's name is no path, even where the host's / is a guest mount) */
+	if (!strncmp(path, "/memfd:", 7) ||
+	    kbox_vfs_guest_path_of_host(path, len - (del ? dlen : 0), guest, sizeof(guest)) < 0) {
 		fputs(line, out);
 		return;
 	}

@@ -85,6 +85,7 @@ TestSuite(procfs, .init = setup, .fini = teardown);
 static char *slurp(const char *path)
 {
 	static char buf[1 << 20];
+	struct stat st;
 	size_t len = 0;
 	ssize_t n;
 	int fd = kbox_vfs_open(&ctx, path, O_RDONLY, 0, NULL);
@@ -95,6 +96,8 @@ static char *slurp(const char *path)
 	cr_assert_geq(n, 0);
 	buf[len] = '\0';
 	cr_assert_eq(write(fd, "x", 1), -1, "%s must be read-only", path);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0444, "%s mode %o", path, st.st_mode);
 	close(fd);
 	return buf;
 }
