@@ -269,6 +269,15 @@ static void setup_owner(const struct kbox_cli *cli)
 	kbox_vfs_owner_init(getuid(), getgid(), paths, n);
 }
 
+/* A procfs in the guest lists host pids in its root: getdents must go through kbox. */
+static bool has_procfs(void)
+{
+	for (int i = 0; i < kbox_vfs_nmounts(); i++)
+		if (kbox_vfs_mount_at(i)->is_proc)
+			return true;
+	return false;
+}
+
 static int run(const struct kbox_cli *cli)
 {
 	static struct first_exec fe;
@@ -280,6 +289,7 @@ static int run(const struct kbox_cli *cli)
 		.envp = environ,
 		.host_cwd = cli->root,
 		.notify_ids = cli->root_id || cli->change_id,
+		.notify_dirents = has_procfs(),
 		.prepare_first = prepare_first,
 		.prepare_arg = &fe,
 	};
@@ -297,6 +307,7 @@ static int run(const struct kbox_cli *cli)
 		setup_owner(cli);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
 	kbox_vfs_set_proc_pids(kbox_kernel_is_guest_pid);
+	kbox_vfs_set_proc_ids(kbox_kernel_proc_ids);
 	ignore_terminal_signals(&launch);
 	umask(0);
 	status = kbox_unotify_run(&launch, &features);

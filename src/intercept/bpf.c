@@ -101,6 +101,8 @@ static enum leaf leaf_of(int nr, const struct kbox_filter_config *cfg)
 		return cfg->notify_ids ? LEAF_NOTIFY : LEAF_ALLOW;
 	case KBOX_POL_SIGNAL:
 		return cfg->notify_signals ? LEAF_NOTIFY : LEAF_ALLOW;
+	case KBOX_POL_DIRENT:
+		return cfg->notify_dirents ? LEAF_NOTIFY : LEAF_ALLOW;
 	case KBOX_POL_SIGSYSARG:
 		return LEAF_SIGSYSARG;
 	case KBOX_POL_PRCTL:

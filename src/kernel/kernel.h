@@ -131,6 +131,12 @@ int kbox_kernel_unshare_fs(struct kbox_task *t);
 int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, bool follow);
 /* @pid is a guest task or descends from one (kbox_proc_pid_fn). */
 bool kbox_kernel_is_guest_pid(pid_t pid);
+/*
+ * The credentials of guest task @pid (kbox_proc_ids_fn): a child kbox has
+ * not met yet has its parent's. -ESRCH when @pid is no guest task.
+ */
+struct kbox_proc_ids;
+int kbox_kernel_proc_ids(pid_t pid, struct kbox_proc_ids *ids);
 
 /* Accessors for handlers. */
 static inline struct kbox_fs_state *kbox_task_fs(struct kbox_task *t)

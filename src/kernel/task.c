@@ -511,3 +511,48 @@ int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, b
 	memcpy(buf, link, len);
 	return (int)len;
 }
+
+/* The process of guest task @pid, or of its nearest ancestor kbox knows (an unseen child). */
+static struct kbox_process *process_or_ancestor(pid_t pid)
+{
+	struct kbox_task *t;
+	struct kbox_process *p;
+	pid_t tgid, ppid;
+
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		t = task_find(pid);
+		p = t ? t->proc : kbox_kernel_process_find(pid);
+		if (p)
+			return p;
+		if (read_status_ids(pid, &tgid, &ppid))
+			return NULL;
+		pid = tgid != pid ? tgid : ppid;
+	}
+	return NULL;
+}
+
+_Static_assert(sizeof(((struct kbox_proc_ids *)0)->groups) >=
+		       sizeof(((struct kbox_creds *)0)->groups),
+	       "kbox_proc_ids holds every group");
+
+int kbox_kernel_proc_ids(pid_t pid, struct kbox_proc_ids *ids)
+{
+	struct kbox_process *p = process_or_ancestor(pid);
+	const struct kbox_creds *c;
+
+	if (!p)
+		return -ESRCH;
+	c = &p->creds;
+	ids->fake = config.fake_ids;
+	ids->uid[0] = c->ruid;
+	ids->uid[1] = c->euid;
+	ids->uid[2] = c->suid;
+	ids->uid[3] = c->fsuid;
+	ids->gid[0] = c->rgid;
+	ids->gid[1] = c->egid;
+	ids->gid[2] = c->sgid;
+	ids->gid[3] = c->fsgid;
+	ids->ngroups = c->ngroups;
+	memcpy(ids->groups, c->groups, sizeof(gid_t) * (size_t)c->ngroups);
+	return 0;
+}

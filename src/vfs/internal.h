@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vfs.h"
 
@@ -35,6 +36,31 @@ int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_moun
  */
 int kbox_vfs_proc_visible(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
 			  const char *guest, size_t len);
+
+/* @pid is part of the guest (see kbox_vfs_set_proc_pids); true when no one said. */
+bool kbox_vfs_proc_is_guest(pid_t pid);
+
+/*
+ * The pid (or tid) whose procfs directory guest path @dir is within procfs
+ * mount @m ("<pid>" or "<pid>/task/<tid>"), or 0.
+ */
+pid_t kbox_vfs_proc_pid(const struct kbox_mount *m, const char *dir);
+
+/*
+ * Opening a file of a guest process that kbox shows its own way (procfile.c):
+ * mountinfo, mounts, mountstats, status, maps and smaps under a procfs mount.
+ * Returns 1 with a kbox-owned read-only fd in *fd, 0 when the host's file
+ * applies, or -errno.
+ */
+int kbox_vfs_proc_open(const struct kbox_nameidata *nd, int oflags, int *fd);
+
+/* The guest's mount table in one of procfs's formats (procmounts.c); 0 or -errno. */
+enum kbox_mount_format {
+	KBOX_MOUNTINFO,
+	KBOX_MOUNTS,
+	KBOX_MOUNTSTATS
+};
+int kbox_vfs_proc_put_mounts(FILE *out, enum kbox_mount_format fmt);
 
 /* @prefix[0..plen) is @path[0..len) or one of its leading directories. */
 bool kbox_path_has_prefix(const char *path, size_t len, const char *prefix, size_t plen);

@@ -192,16 +192,25 @@ bool kbox_vfs_mounts_below(const char *guest, size_t len)
 	return false;
 }
 
-/*
- * The host path of @fd mapped back through the mount whose host directory
- * is its longest prefix. A deleted file or an fd from outside every mount
- * (a pipe, a host path kbox never opened) has no guest path.
- */
-/* The mount holding host fd @fd, and its host path in @host; NULL when none does. */
-static const struct kbox_mount *mount_of_fd(int fd, char host[PATH_MAX], size_t *hlen)
+/* The mount whose host directory is the longest prefix of host path @host[0..hlen), or NULL. */
+static const struct kbox_mount *mount_of_host(const char *host, size_t hlen)
 {
 	const struct kbox_mount *best = NULL;
 	size_t best_len = 0, mlen;
+
+	for (int i = 0; i < nmounts; i++) {
+		mlen = strlen(mounts[i].host);
+		if (mlen >= best_len && kbox_path_has_prefix(host, hlen, mounts[i].host, mlen)) {
+			best = &mounts[i];
+			best_len = mlen;
+		}
+	}
+	return best;
+}
+
+/* The mount holding host fd @fd, and its host path in @host; NULL when none does. */
+static const struct kbox_mount *mount_of_fd(int fd, char host[PATH_MAX], size_t *hlen)
+{
 	char link[32];
 	ssize_t n;
 
@@ -211,14 +220,7 @@ static const struct kbox_mount *mount_of_fd(int fd, char host[PATH_MAX], size_t 
 		return NULL;
 	host[n] = '\0';
 	*hlen = (size_t)n;
-	for (int i = 0; i < nmounts; i++) {
-		mlen = strlen(mounts[i].host);
-		if (mlen >= best_len && kbox_path_has_prefix(host, *hlen, mounts[i].host, mlen)) {
-			best = &mounts[i];
-			best_len = mlen;
-		}
-	}
-	return best;
+	return mount_of_host(host, *hlen);
 }
 
 int kbox_vfs_fd_writable(int fd)
@@ -230,27 +232,43 @@ int kbox_vfs_fd_writable(int fd)
 	return m && m->readonly ? -EROFS : 0;
 }
 
-int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
+/*
+ * A host path mapped back through the mount whose host directory is its
+ * longest prefix. A path outside every mount has no guest path.
+ */
+int kbox_vfs_guest_path_of_host(const char *host, size_t hlen, char *out, size_t size)
 {
-	char host[PATH_MAX];
-	const struct kbox_mount *best;
+	const struct kbox_mount *best = host[0] == '/' ? mount_of_host(host, hlen) : NULL;
+	size_t best_len, glen;
 	const char *rest;
-	size_t hlen = 0, best_len;
 	int n;
 
-	best = mount_of_fd(fd, host, &hlen);
-	if (!best || host[0] != '/' || (hlen > 10 && strcmp(host + hlen - 10, " (deleted)") == 0))
+	if (!best)
 		return -ENOENT;
 	best_len = strlen(best->host);
 	rest = host + (best_len == 1 ? 0 : best_len); /* host "/" mounted: rest keeps its "/" */
-	if (strcmp(rest, "/") == 0)
-		rest = "";
-	if (!rest[0])
+	glen = (size_t)(host + hlen - rest);
+	if (glen == 1 && rest[0] == '/')
+		glen = 0;
+	if (!glen)
 		n = snprintf(out, size, "%s", best->guest);
 	else
-		n = snprintf(out, size, "%s%s", kbox_vfs_mount_len(best) == 1 ? "" : best->guest,
-			     rest);
+		n = snprintf(out, size, "%s%.*s", kbox_vfs_mount_len(best) == 1 ? "" : best->guest,
+			     (int)glen, rest);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return n;
+}
+
+/* A deleted file or an fd from outside every mount (a pipe) has no guest path. */
+int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
+{
+	char host[PATH_MAX];
+	size_t hlen = 0;
+
+	if (!mount_of_fd(fd, host, &hlen))
+		return -ENOENT;
+	if (hlen > 10 && strcmp(host + hlen - 10, " (deleted)") == 0)
+		return -ENOENT;
+	return kbox_vfs_guest_path_of_host(host, hlen, out, size);
 }

@@ -175,6 +175,16 @@ static int open_as(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd, int
 	return r;
 }
 
+/* The last component: a procfs file kbox shows its own way, or the backend's. */
+static int open_last(const struct kbox_nameidata *nd, int oflags, mode_t mode)
+{
+	int fd, r = kbox_vfs_proc_open(nd, oflags, &fd);
+
+	if (r != 0)
+		return r < 0 ? r : fd;
+	return kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
+}
+
 int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int oflags,
 			mode_t mode, unsigned lookup, bool *would_block)
 {
@@ -207,7 +217,7 @@ int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int
 	else if (r == 0 && ctx->cred)
 		r = open_as(ctx->cred, &nd, oflags, mode);
 	else if (r == 0)
-		r = kbox_hostdir_open(nd.dirfd, nd.name, oflags, mode);
+		r = open_last(&nd, oflags, mode);
 	kbox_nameidata_release(&nd);
 	return r;
 }

@@ -4,13 +4,20 @@
  * the host, "self" would name kbox and ".../exe" the exec stub; so inside a
  * procfs mount "self" and "thread-self" name the calling guest task, and a
  * guest process's "exe", "cwd" and "root" are the guest paths kbox keeps,
- * and its "fd/N" the guest path of its fd N.
+ * and its "fd/N" the guest path of its fd N. The directories of host
+ * processes do not exist, and a procfs root lists only the guest's pids.
  */
 #include <stdbool.h>
 #include <errno.h>
+#include <linux/magic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -25,6 +32,11 @@ void kbox_vfs_set_proc_links(kbox_proc_link_fn fn)
 void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn)
 {
 	proc_pid_is_guest = fn;
+}
+
+bool kbox_vfs_proc_is_guest(pid_t pid)
+{
+	return !proc_pid_is_guest || proc_pid_is_guest(pid);
 }
 
 int kbox_vfs_proc_visible(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
@@ -75,6 +87,17 @@ static pid_t pid_of(const char *rel)
 	return (end != rel && *end == '\0' && pid > 0) ? (pid_t)pid : 0;
 }
 
+pid_t kbox_vfs_proc_pid(const struct kbox_mount *m, const char *dir)
+{
+	size_t mlen = kbox_vfs_mount_len(m);
+
+	if (strncmp(dir, m->guest, mlen) || (mlen > 1 && dir[mlen] && dir[mlen] != '/'))
+		return 0;
+	dir += mlen;
+	dir += *dir == '/';
+	return pid_of(dir);
+}
+
 /* "123/fd" or "123/task/456/fd": copy the part before "/fd" to @out. */
 static bool fd_dir_of(const char *rel, char *out, size_t size)
 {
@@ -115,4 +138,77 @@ int kbox_vfs_proc_link(const struct kbox_lookup_ctx *ctx, const struct kbox_moun
 		return 0;
 	pid = pid_of(rel);
 	return pid ? proc_link(pid, name, buf, size, follow) : 0;
+}
+
+/* Linux's PROC_ROOT_INO: the procfs root, the one directory listing every pid. */
+#define PROC_ROOT_INO 1
+
+static bool is_proc_root(int fd)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	/* fstatfs only for inode 1, which few directories but a procfs root have. */
+	return fstat(fd, &st) == 0 && st.st_ino == PROC_ROOT_INO && S_ISDIR(st.st_mode) &&
+	       fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+/* A pid entry of a host process the guest must not see. */
+static bool hidden_pid(const char *name)
+{
+	long pid = 0;
+
+	if (*name < '1' || *name > '9')
+		return false;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9' || pid > 0x7fffffff / 10)
+			return false;
+		pid = pid * 10 + (*name - '0');
+	}
+	return !proc_pid_is_guest((pid_t)pid);
+}
+
+/*
+ * Drop the hidden pid records of @buf in place. linux_dirent64 has its
+ * name at byte 19 (after d_type), the old linux_dirent at 18; d_reclen is
+ * at 16 in both.
+ */
+static size_t filter_pids(char *buf, size_t len, bool dirent64)
+{
+	size_t in = 0, out = 0, name_off = dirent64 ? 19 : 18;
+	uint16_t reclen;
+
+	while (in + name_off < len) {
+		memcpy(&reclen, buf + in + 16, sizeof(reclen));
+		if (reclen <= name_off || in + reclen > len)
+			break;
+		if (!hidden_pid(buf + in + name_off)) {
+			memmove(buf + out, buf + in, reclen);
+			out += reclen;
+		}
+		in += reclen;
+	}
+	return out;
+}
+
+/*
+ * The file offset is the one the guest's fd shares, so it moves past the
+ * hidden entries too. A chunk of hidden pids alone is skipped: 0 would
+ * tell the guest the directory has ended.
+ */
+long kbox_vfs_getdents(int fd, void *buf, size_t size, bool dirent64)
+{
+	long nr = dirent64 ? SYS_getdents64 : SYS_getdents;
+	bool filter = proc_pid_is_guest && is_proc_root(fd);
+	long n;
+
+	do {
+		n = syscall(nr, fd, buf, size);
+		if (n < 0)
+			return -errno;
+		if (n == 0 || !filter)
+			return n;
+		n = (long)filter_pids(buf, (size_t)n, dirent64);
+	} while (n == 0);
+	return n;
 }

@@ -130,6 +130,29 @@ typedef bool (*kbox_proc_pid_fn)(pid_t pid);
 void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn);
 
 /*
+ * The identity of a guest process as the guest sees it, for the lines of
+ * /proc/<pid>/status kbox rewrites. Filled by a kbox_proc_ids_fn: 0, or
+ * -ESRCH when @pid is no guest task.
+ */
+struct kbox_proc_ids {
+	bool fake;    /* ids are emulated (-0, --change-id): rewrite Uid/Gid/Groups */
+	uid_t uid[4]; /* real, effective, saved, filesystem */
+	gid_t gid[4];
+	int ngroups;
+	gid_t groups[64];
+};
+typedef int (*kbox_proc_ids_fn)(pid_t pid, struct kbox_proc_ids *ids);
+void kbox_vfs_set_proc_ids(kbox_proc_ids_fn fn);
+
+/*
+ * getdents/getdents64 on kbox-owned @fd (a copy of a guest fd, sharing its
+ * offset) into @buf, @size bytes: the host's entries, except that the root
+ * of a procfs lists only the guest's pids. @dirent64 picks the record
+ * layout. Returns the byte count, 0 at the end, or -errno.
+ */
+long kbox_vfs_getdents(int fd, void *buf, size_t size, bool dirent64);
+
+/*
  * Resolve all but the last component of @path. With KBOX_LOOKUP_FOLLOW a
  * trailing symlink is followed too and nd names its target. Caller closes
  * nd->dirfd with kbox_nameidata_release().
@@ -165,6 +188,8 @@ int kbox_vfs_stat(const struct kbox_lookup_ctx *ctx, const char *path, unsigned 
  * -ENOENT when it lies under no mount (an fd the guest got elsewhere).
  */
 int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size);
+/* The same for host path @host[0..hlen): -ENOENT when it lies under no mount. */
+int kbox_vfs_guest_path_of_host(const char *host, size_t hlen, char *out, size_t size);
 
 /*
  * The directory cache (on by default). Its coherence rests on every change

@@ -88,6 +88,11 @@ escape_abstract_unix|escape_abstract_unix||--unshare-net|@ABSTRACT@|pivot
 escape_signals|escape_signals|||@HOSTPID@|pivot
 proc_self_exe|proc_self_exe|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
 proc_dev_tty|proc_dev_tty|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||
+proc_lists_guest_pids|proc_lists_guest_pids|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
+proc_status_ids|proc_status_ids|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
+proc_mounts_guest|proc_mounts_guest|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp|@CANARY@|guest
+proc_maps_guest_paths|proc_maps_guest_paths|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
+proc_cmdline|proc_cmdline|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
 TABLE
 }
 

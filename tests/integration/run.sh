@@ -265,6 +265,20 @@ run_cli() {
 		'echo piped | cat /dev/stdin'
 	expect_kbox cli/system_root_proc_guest_links 0 '^/tmp /bin/busybox /$' -S "$bb" -- /bin/sh -c \
 		'cd /tmp && echo $(readlink /proc/self/cwd) $(readlink /proc/$$/exe) $(readlink /proc/self/root)'
+	# The guest's /proc shows its own mounts, credentials and mapped files:
+	# no host path (the root, a bind's source, -S's private /tmp) anywhere.
+	expect_kbox cli/system_root_proc_no_host_paths 0 '^clean$' -S "$bb" -b "$work/hostsrc:/mnt" -- \
+		/bin/sh -c "cat /proc/self/mountinfo /proc/self/mounts /proc/mounts /proc/self/mountstats \
+			/proc/self/maps /proc/self/smaps /proc/\$\$/mountinfo >/tmp/all &&
+		grep -q ' /mnt ' /tmp/all && grep -q ' /bin/busybox\$' /tmp/all &&
+		! grep -qF -e '$work' -e kbox-tmp -e '$KBOX_REPO' /tmp/all && echo clean"
+	expect_kbox cli/system_root_status_ids 0 '^PPid: 0 Uid: 0 0 0 0 Gid: 0 0 0 0 $' -S "$bb" -- \
+		/bin/sh -c 'grep -E "^(Uid|Gid|PPid):" /proc/$$/status | tr -s "\t" " " | tr "\n" " "'
+	expect_kbox cli/root_id_proc_bind_status_ids 0 '^Uid: 0 0 0 0 Gid: 0 0 0 0 $' -0 -r "$bb" \
+		-b /proc:/proc -- /bin/sh -c 'grep -E "^(Uid|Gid):" /proc/self/status | tr -s "\t" " " | tr "\n" " "'
+	expect_kbox cli/change_id_proc_bind_status_ids 0 '^Uid: 1234 1234 1234 1234 Gid: 5678 5678 5678 5678 $' \
+		--change-id 1234:5678 -r "$bb" -b /proc:/proc -- \
+		/bin/sh -c 'grep -E "^(Uid|Gid):" /proc/self/status | tr -s "\t" " " | tr "\n" " "'
 	expect_kbox cli/script_program 0 '^from script$' -r "$bb" -- /bin/sh -c \
 		'printf "#!/bin/sh\necho from script\n" >/tmp/s && chmod +x /tmp/s && /tmp/s'
 	if [ -z "${root_skip[debian]:-}" ]; then
@@ -414,6 +428,35 @@ run_procs() {
 		wait "$kpid" 2>/dev/null || true
 		stray_check "$name" "$pidfile"
 	done
+
+	# Listing /proc in the guest gives the guest's processes (the shell, a
+	# child it started) and no host process: not kbox, not its reaper (the
+	# guest shell's parent), not the shell that started kbox, not init. (A
+	# glob, not ls: busybox ls stats each entry and drops those it cannot.)
+	if selected procs/ls_proc_guest_only && need_kbox procs/ls_proc_guest_only; then
+		local AS_USER ids
+		as_user_prefix
+		rm -f "$bb/lsproc" "$bb/ids"
+		"${AS_USER[@]}" "$KBOX" -S "$bb" -- /bin/sh -c \
+			'sleep 1000 & c=$!; for p in /proc/[0-9]*; do echo "${p#/proc/}"; done >/lsproc
+			 echo "$$ $c $PPID" >/ids; kill $c' \
+			>"$work/out" 2>&1 </dev/null &
+		kpid=$!
+		rc=0
+		wait "$kpid" || rc=$?
+		read -r -a ids <"$bb/ids" || true
+		if [ "$rc" -ne 0 ] || [ "${#ids[@]}" -ne 3 ]; then
+			t_fail procs/ls_proc_guest_only "kbox exited $rc:" "@$work/out"
+		elif ! grep -qx "${ids[0]}" "$bb/lsproc" || ! grep -qx "${ids[1]}" "$bb/lsproc"; then
+			t_fail procs/ls_proc_guest_only "the guest shell ${ids[0]} or its child ${ids[1]}" \
+				"is not listed:" "@$bb/lsproc"
+		elif grep -qx -e "$kpid" -e "${ids[2]}" -e "$$" -e 1 "$bb/lsproc"; then
+			t_fail procs/ls_proc_guest_only "a host pid (kbox $kpid, reaper ${ids[2]}," \
+				"runner $$, init) is listed:" "@$bb/lsproc"
+		else
+			t_pass procs/ls_proc_guest_only
+		fi
+	fi
 
 	# The guest's main process killed from outside kbox: 128+9.
 	if selected procs/guest_killed_from_outside && need_kbox procs/guest_killed_from_outside; then

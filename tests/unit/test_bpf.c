@@ -24,10 +24,11 @@ static int prog_len;
 
 static const uint64_t site_a = 0x6b6b00001234ull, site_b = 0x555555558000ull;
 
-static void build(bool notify_ids)
+static void build_cfg(bool notify_ids, bool notify_dirents)
 {
 	struct kbox_filter_config cfg = {
 		.notify_ids = notify_ids,
+		.notify_dirents = notify_dirents,
 		.exec_sites = {site_a, site_b},
 		.nexec_sites = 2,
 	};
@@ -35,6 +36,11 @@ static void build(bool notify_ids)
 	prog_len = kbox_bpf_build(&cfg, prog);
 	cr_assert_gt(prog_len, 0);
 	cr_assert_lt(prog_len, 4096);
+}
+
+static void build(bool notify_ids)
+{
+	build_cfg(notify_ids, false);
 }
 
 /* Interprets the instructions kbox_bpf_build emits; anything else fails the test. */
@@ -203,4 +209,16 @@ Test(bpf, getsockopt_is_notified_only_for_so_peercred)
 	cr_expect_eq(action_arg(SYS_getsockopt, 2, SO_ERROR), SECCOMP_RET_ALLOW);
 	cr_expect_eq(action_arg(SYS_getsockopt, 2, SO_DOMAIN), SECCOMP_RET_ALLOW);
 	cr_expect_eq(action_arg(SYS_setsockopt, 2, SO_PEERCRED), SECCOMP_RET_ALLOW);
+}
+
+Test(bpf, directory_listings_are_notified_only_with_a_procfs)
+{
+	build_cfg(false, false);
+	cr_expect_eq(action(SYS_getdents64, 0, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action(SYS_getdents, 0, 0), SECCOMP_RET_ALLOW);
+	build_cfg(false, true);
+	cr_expect_eq(action(SYS_getdents64, 0, 0), SECCOMP_RET_USER_NOTIF);
+	cr_expect_eq(action(SYS_getdents, 0, 0), SECCOMP_RET_USER_NOTIF);
+	cr_expect_eq(action(SYS_getuid, 0, 0), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action(SYS_read, 0, 0), SECCOMP_RET_ALLOW);
 }
