@@ -18,7 +18,7 @@ generate() {
 			EXEC) what="trapped to the exec stub; kbox resolves the program in the guest root" ;;
 			IDENT) what="answered by kbox under -0/--change-id, else the host's" ;;
 			SIGNAL) what="host when Landlock scopes signals (ABI 6); else kbox lets it reach guest processes only" ;;
-			DIRENT) what="host, or kbox (\`sys_$name\`) when a procfs is mounted: its root lists only guest pids" ;;
+			DIRENT) what="host, or kbox (\`sys_$name\`) with a procfs mounted (its root lists only guest pids) or under -0/--change-id (device nodes get their type)" ;;
 			SIGSYSARG) what="host, except SIGSYS, which the exec stub owns (emulated)" ;;
 			PEERCRED) what="host, except SO_PEERCRED (kbox shows the peer in guest terms)" ;;
 			SETOWN) what="host, except setting a SIGIO owner when Landlock cannot scope signals (ABI < 6): guest processes only" ;;

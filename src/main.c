@@ -269,7 +269,11 @@ static void setup_owner(const struct kbox_cli *cli)
 	kbox_vfs_owner_init(getuid(), getgid(), paths, n);
 }
 
-/* A procfs in the guest lists host pids in its root: getdents must go through kbox. */
+/*
+ * getdents goes through kbox when a procfs in the guest would list host pids
+ * in its root, and under fake ownership, whose device nodes are regular
+ * placeholder files on the host.
+ */
 static bool has_procfs(void)
 {
 	for (int i = 0; i < kbox_vfs_nmounts(); i++)
@@ -289,7 +293,7 @@ static int run(const struct kbox_cli *cli)
 		.envp = environ,
 		.host_cwd = cli->root,
 		.notify_ids = cli->root_id || cli->change_id,
-		.notify_dirents = has_procfs(),
+		.notify_dirents = has_procfs() || cli->root_id || cli->change_id,
 		.prepare_first = prepare_first,
 		.prepare_arg = &fe,
 	};

@@ -119,6 +119,16 @@ static int open_mask(int oflags)
 	return mask;
 }
 
+/* The last component: a procfs file kbox shows its own way, or the backend's. */
+static int open_last(const struct kbox_nameidata *nd, int oflags, mode_t mode)
+{
+	int fd, r = kbox_vfs_proc_open(nd, oflags, &fd);
+
+	if (r != 0)
+		return r < 0 ? r : fd;
+	return kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
+}
+
 /*
  * A fake root may open what the host user cannot: a file the user owns but
  * locked (0444, 0000, a 0555 directory). kbox gives the real file owner
@@ -138,7 +148,7 @@ static int open_unlock(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd,
 	r = kbox_owner_chmod(c, nd->dirfd, nd->name, guest & 07777);
 	if (r < 0)
 		return -EACCES;
-	return kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
+	return open_last(nd, oflags, mode);
 }
 
 /*
@@ -167,22 +177,12 @@ static int open_as(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd, int
 		if (r < 0)
 			return r;
 	}
-	r = kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
+	r = open_last(nd, oflags, mode);
 	if (r == -EACCES && exists)
 		r = open_unlock(c, nd, oflags, mode);
 	if (r >= 0 && !exists && (oflags & O_CREAT))
 		kbox_owner_created(c, nd->dirfd, nd->name);
 	return r;
-}
-
-/* The last component: a procfs file kbox shows its own way, or the backend's. */
-static int open_last(const struct kbox_nameidata *nd, int oflags, mode_t mode)
-{
-	int fd, r = kbox_vfs_proc_open(nd, oflags, &fd);
-
-	if (r != 0)
-		return r < 0 ? r : fd;
-	return kbox_hostdir_open(nd->dirfd, nd->name, oflags, mode);
 }
 
 int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int oflags,

@@ -7,6 +7,7 @@
  * and its "fd/N" the guest path of its fd N. The directories of host
  * processes do not exist, and a procfs root lists only the guest's pids.
  */
+#include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <linux/magic.h>
@@ -19,6 +20,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "../fs/hostdir/meta.h"
 #include "internal.h"
 
 static kbox_proc_link_fn proc_link;
@@ -196,6 +198,37 @@ static size_t filter_pids(char *buf, size_t len, bool dirent64)
  * hidden entries too. A chunk of hidden pids alone is skipped: 0 would
  * tell the guest the directory has ended.
  */
+/*
+ * Under fake ownership a device node is a regular placeholder file on the
+ * host: give its entries the type the guest made (find -type c trusts
+ * d_type). The type byte is at 18 in linux_dirent64, last in linux_dirent.
+ */
+static void fix_placeholder_types(int fd, char *buf, size_t len, bool dirent64)
+{
+	struct stat dir;
+	size_t in = 0;
+	uint16_t reclen;
+	uint64_t ino;
+
+	if (!kbox_vfs_owner_enabled() || fstat(fd, &dir) < 0)
+		return;
+	while (in + 19 <= len) {
+		memcpy(&reclen, buf + in + 16, sizeof(reclen));
+		if (reclen < 19 || in + reclen > len)
+			break;
+		char *type = buf + in + (dirent64 ? 18 : reclen - 1);
+
+		memcpy(&ino, buf + in, sizeof(ino));
+		if (*type == DT_REG) {
+			int t = kbox_meta_dirent_type(dir.st_dev, (ino_t)ino);
+
+			if (t)
+				*type = (char)t;
+		}
+		in += reclen;
+	}
+}
+
 long kbox_vfs_getdents(int fd, void *buf, size_t size, bool dirent64)
 {
 	long nr = dirent64 ? SYS_getdents64 : SYS_getdents;
@@ -206,6 +239,8 @@ long kbox_vfs_getdents(int fd, void *buf, size_t size, bool dirent64)
 		n = syscall(nr, fd, buf, size);
 		if (n < 0)
 			return -errno;
+		if (n > 0 && !filter)
+			fix_placeholder_types(fd, buf, (size_t)n, dirent64);
 		if (n == 0 || !filter)
 			return n;
 		n = (long)filter_pids(buf, (size_t)n, dirent64);

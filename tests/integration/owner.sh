@@ -106,7 +106,11 @@ run_owner_busybox() {
 # Debian root: python3 for the calls busybox has no tool for.
 run_owner_debian() {
 	local deb=${roots[debian]}
-	local D=(-r "$deb" -0 -w /it/own --)
+	# The cached root's parent is not the test user's: the store goes to
+	# XDG_STATE_HOME (what a user without a writable parent gets).
+	local D=(-r "$deb" -0 -w /it/own --) KBOX_ENV="XDG_STATE_HOME=$work/state"
+	mkdir -p "$work/state"
+	give_to_user "$work/state"
 	mkdir -p "$deb/it/own"
 	give_to_user "$deb/it"
 
@@ -136,6 +140,9 @@ for f in (lambda: os.getxattr("cap", "user.kbox"),
     try: f(); out.append("read")
     except OSError as e: out.append(errno.errorcode[e.errno])
 print(*out)'
+	own_expect owner/find_type_c "/it/own/cdev" "${D[@]}" /bin/sh -c \
+		'mknod cdev c 1 3 && mknod bdev b 7 0 && touch plain && find /it/own -type c'
+	own_expect owner/find_type_b_later_run "/it/own/bdev" "${D[@]}" find /it/own -type b
 	own_expect owner/fstat_of_fd "5:5" "${D[@]}" python3 -c '
 import os
 fd = os.open("cap", os.O_RDONLY); st = os.fstat(fd); print(f"{st.st_uid}:{st.st_gid}")'

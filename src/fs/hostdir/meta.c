@@ -11,6 +11,7 @@
  * deletes. Loading stops at the first record that is torn or foreign, and
  * rewrites the file compactly when it holds more dead records than live.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -474,6 +475,9 @@ int kbox_meta_set(int dirfd, const char *name, const struct stat *st, const stru
 		if (r == -ENODATA) /* removing what was never there */
 			r = 0;
 	}
+	/* Device placeholders are in the store too: getdents knows them by inode. */
+	if (r == 0 && (m->valid & KBOX_META_RDEV))
+		return store_put(st->st_dev, st->st_ino, buf, (uint32_t)len);
 	if (r == 0) {
 		/* A record the store may still hold from before is stale now. */
 		if (kbox_meta_in_store(st))
@@ -484,6 +488,20 @@ int kbox_meta_set(int dirfd, const char *name, const struct stat *st, const stru
 	if (len == 0 && !kbox_meta_in_store(st))
 		return 0;
 	return store_put(st->st_dev, st->st_ino, buf, (uint32_t)len);
+}
+
+int kbox_meta_dirent_type(dev_t dev, ino_t ino)
+{
+	struct store_entry *e;
+	struct kbox_meta m;
+	int type = 0;
+
+	pthread_mutex_lock(&store.lock);
+	e = store.live ? *store_slot(dev, ino) : NULL;
+	if (e && decode(e->blob, e->len, &m) == 0 && (m.valid & KBOX_META_RDEV))
+		type = S_ISBLK(m.mode) ? DT_BLK : DT_CHR;
+	pthread_mutex_unlock(&store.lock);
+	return type;
 }
 
 bool kbox_meta_in_store(const struct stat *st)

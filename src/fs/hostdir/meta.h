@@ -57,6 +57,11 @@ int kbox_meta_get(int dirfd, const char *name, const struct stat *st, struct kbo
 int kbox_meta_set(int dirfd, const char *name, const struct stat *st, const struct kbox_meta *m);
 /* The inode @st is gone (its last link was removed): drop its store record. */
 void kbox_meta_forget(const struct stat *st);
+/*
+ * DT_CHR or DT_BLK when inode @ino of @dev is a device placeholder (whose
+ * records go to the store as well as the xattr), else 0: for getdents.
+ */
+int kbox_meta_dirent_type(dev_t dev, ino_t ino);
 /* True when the store has a record for @st (kbox_meta_forget() has work to do). */
 bool kbox_meta_in_store(const struct stat *st);
 
