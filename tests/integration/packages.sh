@@ -37,6 +37,9 @@
 #   dpkg_reinstall    dpkg -i again (files replaced by rename): owners and modes unchanged
 #   dpkg_remove       dpkg -r: files gone, prerm/postrm ran, "deinstall ok config-files"
 #   dpkg_purge        dpkg -P: package, user and group gone, postrm purge ran
+#   userdel_host_uid  userdel of a user whose uid is the host uid kbox runs as: userdel
+#                     refuses a user with processes (/proc/PID/status), and the guest's
+#                     processes are uid 0 to the guest
 #   apt_install       apt-get install -y ./pkg2.deb (apt drops to _apt and back): exit 0, no W:/E:
 #   apt_installed     kbox-pkgtest2 "install ok installed", its file root:root 644, marked manual
 #   apt_partial_owner apt's chown of /var/cache/apt/archives/partial: _apt:root 700
@@ -48,7 +51,7 @@
 
 PKG_CASES=(setup dpkg_install dpkg_status dpkg_verify usr_owner setuid_file stat_calls
 	user_created user_dir_owner device_node maintainer_scripts dpkg_reinstall dpkg_remove
-	dpkg_purge apt_install apt_installed apt_partial_owner)
+	dpkg_purge userdel_host_uid apt_install apt_installed apt_partial_owner)
 
 # Per mode: the case prefix, the root copy, kbox's options, the step that
 # failed (a later case needing it is skipped).
@@ -318,6 +321,17 @@ postrm purge
 [exit 0]"
 }
 
+# A system user created in the guest gets the host's uid whenever the
+# root has no entry for it (kboxtest is uid 999 on a fresh CI machine, the
+# first uid useradd --system hands out).
+pkg_run_userdel() {
+	pkg_expect userdel_host_uid \
+		"useradd --system --non-unique --uid $(test_uid) --no-create-home kboxclash &&
+		userdel kboxclash && echo deleted" \
+		"deleted
+[exit 0]"
+}
+
 pkg_run_apt() {
 	local rx
 	# apt-get runs the "file" method as _apt (setgroups, setresgid,
@@ -396,6 +410,7 @@ run_packages() {
 			continue
 		fi
 		pkg_run_dpkg
+		pkg_run_userdel
 		pkg_run_apt
 		rm -rf "$pkg_root"
 	done
