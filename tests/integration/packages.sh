@@ -40,9 +40,16 @@
 #   userdel_host_uid  userdel of a user whose uid is the host uid kbox runs as: userdel
 #                     refuses a user with processes (/proc/PID/status), and the guest's
 #                     processes are uid 0 to the guest
-#   apt_install       apt-get install -y ./pkg2.deb (apt drops to _apt and back): exit 0, no W:/E:
+#   apt_install       apt-get install -y ./pkg2.deb (apt drops to _apt and back)
 #   apt_installed     kbox-pkgtest2 "install ok installed", its file root:root 644, marked manual
 #   apt_partial_owner apt's chown of /var/cache/apt/archives/partial: _apt:root 700
+#   apt_remove        apt-get remove -y kbox-pkgtest2
+#   apt_update        apt-get update from the root's only source, the flat repository
+#                     file:/debs (a Packages file written here)
+#   apt_lists         /var/lib/apt/lists/partial is _apt:root 700, the Packages list is
+#                     there, apt-cache policy shows the candidate
+#   apt_install_repo  apt-get install -y kbox-pkgtest2, from that repository
+# Every apt-get step must exit 0 with no W: or E: line.
 #
 # KBOX_PKG_NATIVE=1 (as root): runs MODE r with chroot as the real root
 # instead of kbox, to check the expectations themselves.
@@ -51,7 +58,8 @@
 
 PKG_CASES=(setup dpkg_install dpkg_status dpkg_verify usr_owner setuid_file stat_calls
 	user_created user_dir_owner device_node maintainer_scripts dpkg_reinstall dpkg_remove
-	dpkg_purge userdel_host_uid apt_install apt_installed apt_partial_owner)
+	dpkg_purge userdel_host_uid apt_install apt_installed apt_partial_owner apt_remove apt_update
+	apt_lists apt_install_repo)
 
 # Per mode: the case prefix, the root copy, kbox's options, the step that
 # failed (a later case needing it is skipped).
@@ -145,10 +153,19 @@ pkg_build_debs() {
 	done
 	mv "$out/kbox-pkgtest.deb" "$out/pkg.deb"
 	mv "$out/kbox-pkgtest2.deb" "$out/pkg2.deb"
+	# A flat repository of pkg2.deb, as dpkg-scanpackages would write it.
+	{
+		dpkg-deb --field "$out/pkg2.deb"
+		echo "Filename: ./pkg2.deb"
+		echo "Size: $(stat -c %s "$out/pkg2.deb")"
+		echo "MD5sum: $(md5sum <"$out/pkg2.deb" | cut -d' ' -f1)"
+		echo "SHA256: $(sha256sum <"$out/pkg2.deb" | cut -d' ' -f1)"
+		echo
+	} >"$out/Packages"
 }
 
 # pkg_copy_root MODE: a throw-away copy of the Debian root with the .debs
-# in /debs, handed to the test user. The host user kbox runs as gets an
+# in /debs, its only apt source, handed to the test user. The host user kbox runs as gets an
 # entry (kboxhost) when the root has none for its uid: useradd --system
 # would otherwise be free to pick that uid for kboxpkg, and a kbox that
 # shows host owners unchanged would then pass the kboxpkg checks.
@@ -164,7 +181,9 @@ pkg_copy_root() {
 		fi
 	fi
 	mkdir -p "$pkg_root/debs"
-	cp "$work/debs/pkg.deb" "$work/debs/pkg2.deb" "$pkg_root/debs/"
+	cp "$work/debs/pkg.deb" "$work/debs/pkg2.deb" "$work/debs/Packages" "$pkg_root/debs/"
+	echo 'deb [trusted=yes] file:/debs ./' >"$pkg_root/etc/apt/sources.list"
+	rm -f "$pkg_root"/etc/apt/sources.list.d/*.list "$pkg_root"/etc/apt/sources.list.d/*.sources
 	uid=$(test_uid)
 	gid=$(test_gid)
 	if [ "$uid" -ne 0 ] && ! cut -d: -f3 "$pkg_root/etc/passwd" | grep -qx "$uid"; then
@@ -332,44 +351,70 @@ pkg_run_userdel() {
 [exit 0]"
 }
 
-pkg_run_apt() {
-	local rx
-	# apt-get runs the "file" method as _apt (setgroups, setresgid,
-	# setresuid, then getresuid/getresgid to check) and switches its own
-	# euid to _apt and back to test that _apt can read the .deb; when that
-	# fails it says "W: Download is performed unsandboxed".
-	pkg_guest /debs 'DEBIAN_FRONTEND=noninteractive apt-get install -y ./pkg2.deb' ||
-		pkg_failed[apt_install]=1
+# pkg_apt NAME DIR ARGS REGEX: the step apt-get ARGS (from DIR) exits 0,
+# warns of nothing and its output matches REGEX. apt-get runs its methods
+# as _apt (setgroups, setresgid, setresuid, then getresuid/getresgid to
+# check) and switches its own euid to _apt and back to check that _apt can
+# read what it fetches; had that failed, it would warn "Download is
+# performed unsandboxed".
+pkg_apt() {
+	local name=$1 dir=$2 args=$3 rx=$4 allow rc=0
+	pkg_guest "$dir" "DEBIAN_FRONTEND=noninteractive apt-get $args" || rc=$?
 	cat "$work/pkg.err" >>"$work/pkg.out"
 	# Without /dev/pts (kbox -r, as in a plain chroot) apt cannot log the
 	# terminal and says so, and goes on.
-	rx='^E: Can not write log \(Is /dev/pts mounted\?\) - posix_openpt'
-	[ "$pkg_mode" = r ] || rx='^$^'
-	if [ -n "${pkg_failed[apt_install]:-}" ]; then
-		pkg_fail apt_install "apt-get install -y ./pkg2.deb failed:" "@$work/pkg.out"
-	elif grep -E '^(W|E): ' "$work/pkg.out" | grep -Evq -- "$rx"; then
-		pkg_fail apt_install "apt-get warned or failed:" "@$work/pkg.out"
-	elif ! grep -q '^Setting up kbox-pkgtest2 (1\.0)' "$work/pkg.out"; then
-		pkg_fail apt_install "apt-get did not set up kbox-pkgtest2:" "@$work/pkg.out"
+	allow='^E: Can not write log \(Is /dev/pts mounted\?\) - posix_openpt'
+	[ "$pkg_mode" = r ] || allow='^$^'
+	if [ "$rc" -ne 0 ]; then
+		pkg_fail "$name" "apt-get $args: exit $rc; output:" "@$work/pkg.out"
+	elif grep -E '^(W|E): ' "$work/pkg.out" | grep -Evq -- "$allow"; then
+		pkg_fail "$name" "apt-get $args warned or failed:" "@$work/pkg.out"
+	elif ! grep -Eq -- "$rx" "$work/pkg.out"; then
+		pkg_fail "$name" "apt-get $args: output does not match /$rx/:" "@$work/pkg.out"
 	else
-		pkg_pass apt_install
+		pkg_pass "$name"
 	fi
+}
+
+pkg_run_apt() {
+	pkg_apt apt_install /debs 'install -y ./pkg2.deb' '^Setting up kbox-pkgtest2 \(1\.0\)'
 	if [ -n "${pkg_failed[apt_install]:-}" ]; then
-		pkg_skip_rest apt_install apt_installed apt_partial_owner
-		return 0
-	fi
-	pkg_expect apt_installed \
-		"dpkg-query -W -f='\${Status} \${Version}\n' kbox-pkgtest2 &&
-		stat -c '%U:%G %a' /usr/share/kbox-pkgtest2/hello && cat /usr/share/kbox-pkgtest2/hello &&
-		apt-mark showmanual kbox-pkgtest2" \
-		"install ok installed 1.0
+		pkg_skip_rest apt_install apt_installed apt_partial_owner apt_remove
+	else
+		pkg_expect apt_installed \
+			"dpkg-query -W -f='\${Status} \${Version}\n' kbox-pkgtest2 &&
+			stat -c '%U:%G %a' /usr/share/kbox-pkgtest2/hello &&
+			cat /usr/share/kbox-pkgtest2/hello && apt-mark showmanual kbox-pkgtest2" \
+			"install ok installed 1.0
 root:root 644
 hello from kbox-pkgtest2
 kbox-pkgtest2
 [exit 0]"
-	pkg_expect apt_partial_owner "stat -c '%U:%G %a' /var/cache/apt/archives/partial" \
-		"_apt:root 700
+		pkg_expect apt_partial_owner "stat -c '%U:%G %a' /var/cache/apt/archives/partial" \
+			"_apt:root 700
 [exit 0]"
+		pkg_apt apt_remove / 'remove -y kbox-pkgtest2' '^Removing kbox-pkgtest2 \(1\.0\)'
+	fi
+
+	# The root's only source is the flat repository file:/debs.
+	pkg_apt apt_update / update '^Reading package lists'
+	if [ -n "${pkg_failed[apt_update]:-}" ]; then
+		pkg_skip_rest apt_update apt_lists apt_install_repo
+		return 0
+	fi
+	pkg_expect apt_lists \
+		"stat -c '%U:%G %a' /var/lib/apt/lists/partial && ls /var/lib/apt/lists | grep -c Packages &&
+		apt-cache policy kbox-pkgtest2 | grep Candidate:" \
+		"_apt:root 700
+1
+  Candidate: 1.0
+[exit 0]"
+	if [ -n "${pkg_failed[apt_remove]:-}" ] || [ -n "${pkg_failed[apt_install]:-}" ]; then
+		pkg_skip apt_install_repo "needs $pkg_id/apt_install and apt_remove, which failed"
+		return 0
+	fi
+	pkg_apt apt_install_repo / 'install -y kbox-pkgtest2' \
+		'^Setting up kbox-pkgtest2 \(1\.0\)'
 }
 
 run_packages() {
