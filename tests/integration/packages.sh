@@ -33,6 +33,7 @@
 #   user_dir_owner    /var/lib/kbox-pkgtest and its file belong to kboxpkg:kboxpkg, 750
 #   device_node       the postinst's node is a character device 1:3, root:kboxpkg, 640
 #                     (stat, ls, test -c, and find -type c, which trusts getdents' d_type)
+#   chown_clears_suid a setuid file the postinst chowns to kboxpkg is kboxpkg:root 755
 #   maintainer_scripts  preinst/postinst ran once each, as uid 0; the marker is root:root 644
 #   dpkg_reinstall    dpkg -i again (files replaced by rename): owners and modes unchanged
 #   dpkg_remove       dpkg -r: files gone, prerm/postrm ran, "deinstall ok config-files"
@@ -57,9 +58,9 @@
 # shellcheck disable=SC2154 # work, here, roots, kbox_ok: set by run.sh
 
 PKG_CASES=(setup dpkg_install dpkg_status dpkg_verify usr_owner setuid_file stat_calls
-	user_created user_dir_owner device_node maintainer_scripts dpkg_reinstall dpkg_remove
-	dpkg_purge userdel_host_uid apt_install apt_installed apt_partial_owner apt_remove apt_update
-	apt_lists apt_install_repo)
+	user_created user_dir_owner device_node chown_clears_suid maintainer_scripts dpkg_reinstall
+	dpkg_remove dpkg_purge userdel_host_uid apt_install apt_installed apt_partial_owner apt_remove
+	apt_update apt_lists apt_install_repo)
 
 # Per mode: the case prefix, the root copy, kbox's options, the step that
 # failed (a later case needing it is skipped).
@@ -261,6 +262,9 @@ c
 test-c
 /var/lib/kbox-pkgtest/null
 [exit 0]"
+	pkg_expect chown_clears_suid "stat -c '%U:%G %a' /var/lib/kbox-pkgtest/suid-cleared" \
+		"kboxpkg:root 755
+[exit 0]"
 	pkg_expect maintainer_scripts \
 		"cat /var/lib/kbox-pkgtest-markers/log && stat -c '%U:%G %a' /var/lib/kbox-pkgtest/marker &&
 		cat /var/lib/kbox-pkgtest/marker" \
@@ -275,8 +279,8 @@ pkg_run_dpkg() {
 	pkg_step dpkg_install / 'dpkg -i /debs/pkg.deb' '^Setting up kbox-pkgtest \(1\.0\)'
 	if [ -n "${pkg_failed[dpkg_install]:-}" ]; then
 		pkg_skip_rest dpkg_install dpkg_status dpkg_verify usr_owner setuid_file stat_calls \
-			user_created user_dir_owner device_node maintainer_scripts dpkg_reinstall \
-			dpkg_remove dpkg_purge
+			user_created user_dir_owner device_node chown_clears_suid maintainer_scripts \
+			dpkg_reinstall dpkg_remove dpkg_purge
 		return 0
 	fi
 	pkg_checks_installed
