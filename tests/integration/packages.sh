@@ -5,8 +5,8 @@
 # Two packages are built here from tests/integration/pkg/ with
 # `dpkg-deb --build --root-owner-group` (no root needed):
 #   kbox-pkgtest   /usr/bin/kbox-pkgtest (+ a symlink to it), a setuid-root
-#                  file (4755), /var/lib/kbox-pkgtest/state; its postinst
-#                  creates the system user kboxpkg (useradd --system), chowns
+#                  file (4755), a conffile, /var/lib/kbox-pkgtest/state; its
+#                  postinst creates the system user kboxpkg (useradd --system), chowns
 #                  /var/lib/kbox-pkgtest to it, makes a character device
 #                  (1:3) there and writes a marker; every maintainer script
 #                  logs to /var/lib/kbox-pkgtest-markers/log
@@ -26,9 +26,11 @@
 #   dpkg_install      dpkg -i: exit 0, "Setting up"
 #   dpkg_status       dpkg-query: "install ok installed 1.0"
 #   dpkg_verify       dpkg -V prints nothing and exits 0
-#   usr_owner         /usr files, the symlink and the directory are 0:0 root:root, modes as shipped
+#   usr_owner         /usr files, the symlink, the directory and the conffile are 0:0
+#                     root:root, modes as shipped
 #   setuid_file       the setuid file is root:root 4755 (stat, ls -l, test -u)
-#   stat_calls        the same owner and mode through stat, lstat, fstat, an O_PATH fd, statx (python3)
+#   stat_calls        the same owner and mode through stat, lstat, fstat of an fd and of an
+#                     O_PATH fd, stat from a dir fd (python3; coreutils stat and ls use statx)
 #   user_created      the postinst's kboxpkg is in /etc/passwd and /etc/group with a system uid
 #   user_dir_owner    /var/lib/kbox-pkgtest and its file belong to kboxpkg:kboxpkg, 750
 #   device_node       the postinst's node is a character device 1:3, root:kboxpkg, 640
@@ -36,8 +38,9 @@
 #   chown_clears_suid a setuid file the postinst chowns to kboxpkg is kboxpkg:root 755
 #   maintainer_scripts  preinst/postinst ran once each, as uid 0; the marker is root:root 644
 #   dpkg_reinstall    dpkg -i again (files replaced by rename): owners and modes unchanged
-#   dpkg_remove       dpkg -r: files gone, prerm/postrm ran, "deinstall ok config-files"
-#   dpkg_purge        dpkg -P: package, user and group gone, postrm purge ran
+#   dpkg_remove       dpkg -r: files gone but the conffile, prerm/postrm ran,
+#                     "deinstall ok config-files"
+#   dpkg_purge        dpkg -P: package, conffile, user and group gone, postrm purge ran
 #   userdel_host_uid  userdel of a user whose uid is the host uid kbox runs as: userdel
 #                     refuses a user with processes (/proc/PID/status), and the guest's
 #                     processes are uid 0 to the guest
@@ -204,10 +207,12 @@ pkg_checks_installed() {
 	pkg_expect dpkg_verify 'dpkg -V kbox-pkgtest' '[exit 0]'
 	pkg_expect usr_owner \
 		"stat -c '%n %u:%g %U:%G %a %F' /usr/bin/kbox-pkgtest /usr/bin/kbox-pkgtest-link \
-			/usr/libexec/kbox-pkgtest && readlink /usr/bin/kbox-pkgtest-link && kbox-pkgtest" \
+			/usr/libexec/kbox-pkgtest /etc/kbox-pkgtest.conf &&
+			readlink /usr/bin/kbox-pkgtest-link && kbox-pkgtest" \
 		"/usr/bin/kbox-pkgtest 0:0 root:root 755 regular file
 /usr/bin/kbox-pkgtest-link 0:0 root:root 777 symbolic link
 /usr/libexec/kbox-pkgtest 0:0 root:root 755 directory
+/etc/kbox-pkgtest.conf 0:0 root:root 644 regular file
 kbox-pkgtest
 kbox-pkgtest runs
 [exit 0]"
@@ -321,10 +326,11 @@ postinst configure
 			/var/lib/kbox-pkgtest/null; do
 			if [ -e \$f ] || [ -L \$f ]; then echo \"left: \$f\"; fi
 		done
-		tail -n 2 /var/lib/kbox-pkgtest-markers/log" \
+		tail -n 2 /var/lib/kbox-pkgtest-markers/log && cat /etc/kbox-pkgtest.conf" \
 		"deinstall ok config-files
 prerm remove
 postrm remove
+# kbox-pkgtest configuration (a conffile)
 [exit 0]"
 	pkg_guest / 'dpkg -P kbox-pkgtest' || pkg_failed[purge_run]=1
 	cat "$work/pkg.err" >>"$work/pkg.out"
@@ -336,10 +342,12 @@ postrm remove
 		"dpkg-query -W kbox-pkgtest >/dev/null 2>&1 || echo not-installed
 		getent passwd kboxpkg || echo no-user
 		getent group kboxpkg || echo no-group
+		test -e /etc/kbox-pkgtest.conf || echo no-conffile
 		tail -n 1 /var/lib/kbox-pkgtest-markers/log" \
 		"not-installed
 no-user
 no-group
+no-conffile
 postrm purge
 [exit 0]"
 }
