@@ -6,6 +6,8 @@
 #             tree) and then under kbox; stdout and exit status must match.
 #             A script's "# roots:" line names the roots it runs on.
 #   cli       exit statuses, -w, -b, -0, --change-id, --version, --help
+#   packages  dpkg and apt-get install, verify and remove .debs built here,
+#             in a throw-away copy of the Debian root (packages.sh)
 #   procs     no guest process outlives kbox (killed, or daemons at exit)
 #   tty       an interactive shell with job control in a pseudo-terminal
 #   owner     fake ownership kept per file across runs (owner.sh)
@@ -304,6 +306,11 @@ print(err(lambda: os.fchmod(fd, 0o600)), err(lambda: os.fchown(fd, os.getuid(), 
 		t_skip cli/debian_python "${root_skip[debian]}"
 	fi
 }
+
+# ---- packages --------------------------------------------------------------
+
+# shellcheck source=packages.sh
+source "$here/packages.sh"
 
 # ---- procs -----------------------------------------------------------------
 
@@ -613,6 +620,7 @@ source "$here/owner.sh"
 run_scripts
 run_cli
 run_owner
+run_packages
 run_procs
 run_tty
 t_summary integration || exit 1
