@@ -430,6 +430,33 @@ static int read_iov(struct kbox_request *req, const struct msghdr *gm, struct se
 	return r;
 }
 
+/*
+ * Explicit SCM_CREDENTIALS: the host checks them against the sender, which
+ * is kbox here. kbox makes Linux's check (scm_check_creds()) for the guest:
+ * its own pid, and ids among its real, effective and saved ones unless its
+ * emulated euid is 0; then it sends its own, which the host accepts. The
+ * receiver sees kbox's pid and the host ids, as for implicit credentials.
+ */
+static int credentials_as_kbox(struct kbox_request *req, struct cmsghdr *c)
+{
+	const struct kbox_creds *k = kbox_task_creds(req->task);
+	struct ucred u;
+	bool root = k->euid == 0;
+
+	if (c->cmsg_len < CMSG_LEN(sizeof(u)))
+		return -EINVAL;
+	memcpy(&u, CMSG_DATA(c), sizeof(u));
+	if (u.pid != req->task->proc->tgid && !root)
+		return -EPERM;
+	if (!root && u.uid != k->ruid && u.uid != k->euid && u.uid != k->suid)
+		return -EPERM;
+	if (!root && u.gid != k->rgid && u.gid != k->egid && u.gid != k->sgid)
+		return -EPERM;
+	u = (struct ucred){.pid = getpid(), .uid = getuid(), .gid = getgid()};
+	memcpy(CMSG_DATA(c), &u, sizeof(u));
+	return 0;
+}
+
 /* SCM_RIGHTS carry guest fd numbers: replace each with a kbox copy of that fd. */
 static int read_control(struct kbox_request *req, const struct msghdr *gm, struct send_job *s)
 {
@@ -449,6 +476,8 @@ static int read_control(struct kbox_request *req, const struct msghdr *gm, struc
 	s->m.msg_control = s->control;
 	s->m.msg_controllen = gm->msg_controllen;
 	for (c = CMSG_FIRSTHDR(&s->m); r == 0 && c; c = CMSG_NXTHDR(&s->m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			r = credentials_as_kbox(req, c);
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		fds = (int *)CMSG_DATA(c);

@@ -18,6 +18,12 @@
 	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
+/* getppid() agrees with /proc/self/status: 0 for a parent outside the guest. */
+struct kbox_result sys_getppid(struct kbox_request *req)
+{
+	return kbox_res_value(kbox_kernel_guest_ppid(req->task->tid), KBOX_DISP_EMULATED);
+}
+
 /* The tid may be reused as soon as the thread is gone: forget it now. */
 struct kbox_result sys_exit(struct kbox_request *req)
 {

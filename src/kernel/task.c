@@ -147,6 +147,15 @@ static int read_status_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
 	return (*tgid > 0 && *ppid >= 0) ? 0 : -ESRCH;
 }
 
+pid_t kbox_kernel_guest_ppid(pid_t tid)
+{
+	pid_t tgid, ppid;
+
+	if (read_status_ids(tid, &tgid, &ppid))
+		return 0;
+	return ppid > 0 && kbox_kernel_is_guest_pid(ppid) ? ppid : 0;
+}
+
 void kbox_kernel_plan_drop(struct kbox_process *p)
 {
 	if (!p->plan)

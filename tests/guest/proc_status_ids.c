@@ -58,7 +58,7 @@ int main(void)
 {
 	char path[64];
 	const char *v;
-	pid_t child;
+	pid_t child, parent = getpid();
 	int ready[2];
 	char c;
 
@@ -67,10 +67,12 @@ int main(void)
 	printf("self PPid 0 or 1: %s\n", v && (!strcmp(v, "0") || !strcmp(v, "1")) ? "yes" : "no");
 	printf("self stat ppid the same: %s\n",
 	       v && stat_ppid("/proc/self/stat") == atol(v) ? "yes" : "no");
+	printf("self getppid the same: %s\n", v && getppid() == atol(v) ? "yes" : "no");
 	if (pipe(ready))
 		return 1;
 	child = fork();
 	if (child == 0) {
+		printf("child getppid is the program: %s\n", getppid() == parent ? "yes" : "no");
 		close(ready[0]);
 		write(ready[1], "x", 1);
 		pause();

@@ -72,6 +72,7 @@ identity|identity|||owner|
 identity_root_id|identity|-0|--uid 0 --gid 0||
 identity_change_id|identity|--change-id 1234:5678|--uid 1234 --gid 5678||
 identity_peercred|identity_peercred||||
+file_unix_creds_root_id|file_unix_creds|-0|--uid 0 --gid 0||
 identity_peercred_root_id|identity_peercred|-0|--uid 0 --gid 0||
 identity_peercred_change_id|identity_peercred|--change-id 1234:5678|--uid 1234 --gid 5678||
 escape_chroot|escape_chroot|-0|--uid 0 --gid 0 --cap-add CAP_SYS_CHROOT||pivot
