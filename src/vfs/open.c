@@ -141,7 +141,9 @@ static int open_unlock(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd,
 	mode_t guest;
 	int r;
 
-	if (c->fsuid != 0 || nd->st_err != 0 || nd->st.st_uid != getuid())
+	/* Never on a read-only bind: kbox would change the host file there. */
+	if (c->fsuid != 0 || nd->st_err != 0 || nd->st.st_uid != getuid() ||
+	    kbox_vfs_check_writable(nd) < 0)
 		return -EACCES;
 	kbox_owner_fix_stat(nd->dirfd, nd->name, &view);
 	guest = view.st_mode;

@@ -84,7 +84,12 @@ int main(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	printf("delivered_after_unblock: %d\n", got_usr1);
 
-	/* Stop, continue, kill: waitpid reports each. */
+	/*
+	 * Stop, continue, kill: waitpid reports each. SIGCHLD is back to its
+	 * default first: the CLD_CONTINUED one comes when the child next runs,
+	 * at any time, and would interrupt a later call (natively too).
+	 */
+	handle(SIGCHLD, SIG_DFL, 0);
 	pid = fork();
 	if (pid == 0) {
 		for (;;)
