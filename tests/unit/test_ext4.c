@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ext4 image backend against images made by `mke2fs -t ext4 -d` and by
+ * kbox_ext4_image_create(), each in its own temp dir. After every test
+ * that writes, the image is closed and `e2fsck -fn` must find it clean.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <linux/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs/ext4/ext4.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#define RENAME_EXCHANGE	 (1 << 1)
+#endif
+
+static char tmp[64], img[128], src[128];
+static struct kbox_ext4 *x;
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}
+
+static int fsck(const char *opts)
+{
+	char cmd[512];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "e2fsck %s %s >%s/fsck.log 2>&1", opts, img, tmp);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void assert_fsck_clean(void)
+{
+	int rc = fsck("-fn");
+
+	if (rc) {
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "cat %s/fsck.log >&2", tmp);
+		(void)!system(cmd);
+	}
+	cr_assert_eq(rc, 0, "e2fsck -fn found problems (exit %d)", rc);
+}
+
+/* A source tree with one of each kind, then an image of it from mke2fs -d. */
+static void make_tree(void)
+{
+	sh("mkdir -p %s/d/sub && printf 'hello\\n' > %s/hello && ln %s/hello %s/hl && "
+	   "ln -s hello %s/sl && mkfifo %s/fifo && truncate -s 10M %s/sparse && "
+	   "printf mid | dd of=%s/sparse bs=1 seek=5000000 conv=notrunc status=none && "
+	   "head -c 300000 /dev/urandom > %s/d/sub/rand",
+	   src, src, src, src, src, src, src, src, src);
+}
+
+static void setup(void)
+{
+	snprintf(tmp, sizeof(tmp), "/tmp/kbox-ext4-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(img, sizeof(img), "%s/img", tmp);
+	snprintf(src, sizeof(src), "%s/src", tmp);
+	sh("mkdir %s", src);
+	make_tree();
+	sh("mke2fs -q -F -t ext4 -b 4096 -d %s %s 64M", src, img);
+	x = NULL;
+}
+
+static void teardown(void)
+{
+	if (x)
+		kbox_ext4_close(x);
+	sh("rm -rf %s", tmp);
+}
+
+static void open_rw(void)
+{
+	char why[256];
+	int err = kbox_ext4_open(img, true, &x, why, sizeof(why));
+
+	cr_assert_eq(err, 0, "open: %s", why);
+}
+
+/* Close (flush, mark clean) and check the image. */
+static void close_and_check(void)
+{
+	cr_assert_eq(kbox_ext4_close(x), 0);
+	x = NULL;
+	assert_fsck_clean();
+}
+
+static uint32_t walk(const char *path)
+{
+	char buf[256], *save, *c;
+	uint32_t ino = KBOX_EXT4_ROOT_INO;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save))
+		cr_assert_eq(kbox_ext4_lookup(x, ino, c, &ino), 0, "lookup %s", c);
+	return ino;
+}
+
+static struct stat st_of(uint32_t ino)
+{
+	struct stat st;
+
+	cr_assert_eq(kbox_ext4_getattr(x, ino, &st), 0);
+	return st;
+}
+
+TestSuite(ext4, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(ext4, lookup_and_getattr_match_the_source)
+{
+	struct stat host, st;
+	uint32_t ino, hl;
+	char path[256];
+
+	open_rw();
+	ino = walk("hello");
+	hl = walk("hl");
+	cr_expect_eq(ino, hl, "hard links share an inode");
+	st = st_of(ino);
+	snprintf(path, sizeof(path), "%s/hello", src);
+	stat(path, &host);
+	cr_expect_eq(st.st_size, 6);
+	cr_expect_eq(st.st_nlink, 2);
+	cr_expect_eq(st.st_mode, host.st_mode);
+	cr_expect_eq(st.st_mtim.tv_sec, host.st_mtim.tv_sec);
+	cr_expect(S_ISFIFO(st_of(walk("fifo")).st_mode));
+	cr_expect(S_ISLNK(st_of(walk("sl")).st_mode));
+	cr_expect(S_ISDIR(st_of(walk("d/sub")).st_mode));
+	cr_expect_eq(kbox_ext4_lookup(x, KBOX_EXT4_ROOT_INO, "nope", &ino), -ENOENT);
+	cr_expect_eq(kbox_ext4_lookup(x, walk("hello"), "x", &ino), -ENOTDIR);
+	cr_expect_eq(kbox_ext4_lookup(x, walk("d/sub"), "..", &ino), 0);
+	cr_expect_eq(ino, walk("d"));
+	close_and_check();
+}
+
+Test(ext4, statx_has_btime_and_nanoseconds)
+{
+	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME};
+	struct statx stx;
+	uint32_t ino;
+
+	open_rw();
+	ino = walk("hello");
+	sa.atime = (struct timespec){1234567890, 123456789};
+	sa.mtime = (struct timespec){4102444800ll, 999999999}; /* 2100: needs the epoch bits */
+	cr_assert_eq(kbox_ext4_setattr(x, ino, &sa), 0);
+	cr_assert_eq(kbox_ext4_statx(x, ino, &stx), 0);
+	cr_expect(stx.stx_mask & STATX_BTIME);
+	cr_expect_gt(stx.stx_btime.tv_sec, 0);
+	cr_expect_eq(stx.stx_atime.tv_sec, 1234567890);
+	cr_expect_eq(stx.stx_atime.tv_nsec, 123456789);
+	cr_expect_eq(stx.stx_mtime.tv_sec, 4102444800ll);
+	cr_expect_eq(stx.stx_mtime.tv_nsec, 999999999);
+	close_and_check();
+}
+
+Test(ext4, read_sparse_and_seek_data_hole)
+{
+	char buf[16], zero[16] = {0};
+	uint32_t ino;
+
+	open_rw();
+	ino = walk("sparse");
+	cr_expect_eq(kbox_ext4_read(x, ino, buf, 3, 5000000), 3);
+	cr_expect_arr_eq(buf, "mid", 3);
+	cr_expect_eq(kbox_ext4_read(x, ino, buf, 16, 100), 16);
+	cr_expect_arr_eq(buf, zero, 16);
+	cr_expect_eq(kbox_ext4_read(x, ino, buf, 16, 10 << 20), 0);
+	cr_expect_eq(kbox_ext4_seek(x, ino, 0, SEEK_DATA), 5000000 / 4096 * 4096);
+	cr_expect_eq(kbox_ext4_seek(x, ino, 0, SEEK_HOLE), 0);
+	cr_expect_eq(kbox_ext4_seek(x, ino, 5000000, SEEK_HOLE), (5000000 / 4096 + 1) * 4096);
+	cr_expect_eq(kbox_ext4_seek(x, ino, 6000000, SEEK_DATA), -ENXIO);
+	cr_expect_eq(kbox_ext4_seek(x, ino, 10 << 20, SEEK_HOLE), -ENXIO);
+	close_and_check();
+}
+
+Test(ext4, big_file_reads_byte_for_byte)
+{
+	char path[256], *want = malloc(300000), *got = malloc(300000);
+	uint32_t ino;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/d/sub/rand", src);
+	f = fopen(path, "rb");
+	cr_assert_eq(fread(want, 1, 300000, f), 300000);
+	fclose(f);
+	open_rw();
+	ino = walk("d/sub/rand");
+	cr_assert_eq(kbox_ext4_read(x, ino, got, 300000, 0), 300000);
+	cr_expect_arr_eq(got, want, 300000);
+	cr_assert_eq(kbox_ext4_read(x, ino, got, 1000, 4000), 1000);
+	cr_expect_arr_eq(got, want + 4000, 1000);
+	free(want);
+	free(got);
+	close_and_check();
+}
+
+struct names {
+	char seen[64][64];
+	int n;
+	int stop_after;
+};
+
+static int collect(void *arg, const char *name, size_t len, uint32_t ino, unsigned dtype,
+		   uint64_t next)
+{
+	struct names *n = arg;
+
+	(void)ino;
+	(void)dtype;
+	(void)next;
+	if (n->stop_after && n->n == n->stop_after)
+		return 1;
+	snprintf(n->seen[n->n++], 64, "%.*s", (int)len, name);
+	return 0;
+}
+
+static bool has(struct names *n, const char *name)
+{
+	for (int i = 0; i < n->n; i++)
+		if (!strcmp(n->seen[i], name))
+			return true;
+	return false;
+}
+
+Test(ext4, readdir_resumes_at_stable_positions)
+{
+	struct names a = {.stop_after = 3}, b = {0};
+	uint64_t pos = 0;
+	uint32_t ino;
+
+	open_rw();
+	cr_assert_eq(kbox_ext4_readdir(x, KBOX_EXT4_ROOT_INO, &pos, collect, &a), 0);
+	cr_assert_eq(a.n, 3);
+	/* Changes between the two calls: one gone, one new; neither repeats an entry. */
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "fifo"), 0);
+	cr_assert_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "new", S_IFREG | 0644, 0, 0, 0, &ino),
+		     0);
+	cr_assert_eq(kbox_ext4_readdir(x, KBOX_EXT4_ROOT_INO, &pos, collect, &b), 0);
+	for (int i = 0; i < b.n; i++)
+		cr_expect(!has(&a, b.seen[i]), "%s seen twice", b.seen[i]);
+	cr_expect(has(&a, ".") || has(&b, "."));
+	cr_expect(has(&a, "hello") || has(&b, "hello"));
+	cr_expect(has(&a, "sparse") || has(&b, "sparse"));
+	close_and_check();
+}
+
+static uint32_t create(uint32_t dir, const char *name)
+{
+	uint32_t ino;
+
+	cr_assert_eq(kbox_ext4_mknod(x, dir, name, S_IFREG | 0640, 0, 1000, 1000, &ino), 0,
+		     "create %s", name);
+	return ino;
+}
+
+Test(ext4, write_read_overwrite_extend_truncate_persist)
+{
+	size_t n = 3 * 4096 + 100;
+	char *buf = malloc(n), *back = malloc(n), zero[64] = {0};
+	uint32_t ino;
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)(i * 7);
+	open_rw();
+	ino = create(KBOX_EXT4_ROOT_INO, "f");
+	cr_assert_eq(kbox_ext4_write(x, ino, buf, n, 0), (ssize_t)n);
+	cr_assert_eq(kbox_ext4_read(x, ino, back, n, 0), (ssize_t)n);
+	cr_expect_arr_eq(back, buf, n);
+	cr_assert_eq(kbox_ext4_write(x, ino, "XYZ", 3, 4094), 3);
+	cr_assert_eq(kbox_ext4_write(x, ino, "end", 3, 100000), 3);
+	cr_expect_eq(st_of(ino).st_size, 100003);
+	cr_assert_eq(kbox_ext4_read(x, ino, back, 64, 50000), 64);
+	cr_expect_arr_eq(back, zero, 64);
+	cr_expect_eq(kbox_ext4_seek(x, ino, 20000, SEEK_DATA), 98304);
+	cr_assert_eq(kbox_ext4_truncate(x, ino, 4096 + 10), 0);
+	cr_expect_eq(st_of(ino).st_size, 4106);
+	cr_assert_eq(kbox_ext4_truncate(x, ino, 8192), 0);
+	cr_assert_eq(kbox_ext4_read(x, ino, back, 100, 4096), 100);
+	cr_expect_eq(back[0], 'Z');
+	cr_expect_arr_eq(back + 1, buf + 4097, 9);
+	cr_expect_arr_eq(back + 10, zero, 64, "truncated bytes come back as zeros");
+	close_and_check();
+	open_rw();
+	ino = walk("f");
+	cr_assert_eq(kbox_ext4_read(x, ino, back, 4096, 0), 4096);
+	cr_expect_arr_eq(back, buf, 4094);
+	cr_expect_arr_eq(back + 4094, "XY", 2);
+	cr_expect_eq(st_of(ino).st_uid, 1000);
+	free(buf);
+	free(back);
+	close_and_check();
+}
+
+Test(ext4, mkdir_rmdir_counts_and_errors)
+{
+	uint32_t d, e, ino;
+
+	open_rw();
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "a", 0755, 0, 0, &d), 0);
+	cr_expect_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "a", 0755, 0, 0, &e), -EEXIST);
+	cr_assert_eq(kbox_ext4_mkdir(x, d, "b", 0700, 5, 6, &e), 0);
+	cr_expect_eq(st_of(d).st_nlink, 3);
+	cr_expect_eq(st_of(e).st_nlink, 2);
+	cr_expect_eq(st_of(e).st_uid, 5);
+	cr_expect_eq(st_of(e).st_mode, S_IFDIR | 0700);
+	cr_expect_eq(kbox_ext4_lookup(x, e, "..", &ino), 0);
+	cr_expect_eq(ino, d);
+	cr_expect_eq(kbox_ext4_rmdir(x, KBOX_EXT4_ROOT_INO, "a"), -ENOTEMPTY);
+	cr_expect_eq(kbox_ext4_rmdir(x, KBOX_EXT4_ROOT_INO, "hello"), -ENOTDIR);
+	cr_expect_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "a"), -EISDIR);
+	cr_assert_eq(kbox_ext4_rmdir(x, d, "b"), 0);
+	cr_expect_eq(st_of(d).st_nlink, 2);
+	cr_expect_eq(kbox_ext4_lookup(x, d, "b", &ino), -ENOENT);
+	cr_assert_eq(kbox_ext4_rmdir(x, KBOX_EXT4_ROOT_INO, "a"), 0);
+	close_and_check();
+}
+
+Test(ext4, symlinks_fast_and_slow)
+{
+	char target[300], buf[400];
+	uint32_t a, b;
+
+	memset(target, 'z', sizeof(target) - 1);
+	target[sizeof(target) - 1] = '\0';
+	open_rw();
+	cr_assert_eq(kbox_ext4_symlink(x, KBOX_EXT4_ROOT_INO, "fast", "a/b", 0, 0, &a), 0);
+	cr_assert_eq(kbox_ext4_symlink(x, KBOX_EXT4_ROOT_INO, "slow", target, 0, 0, &b), 0);
+	cr_expect_eq(kbox_ext4_readlink(x, a, buf, sizeof(buf)), 3);
+	cr_expect_arr_eq(buf, "a/b", 3);
+	cr_expect_eq(kbox_ext4_readlink(x, b, buf, sizeof(buf)), 299);
+	cr_expect_arr_eq(buf, target, 299);
+	cr_expect_eq(st_of(b).st_size, 299);
+	cr_expect_eq(kbox_ext4_readlink(x, walk("sl"), buf, sizeof(buf)), 5);
+	cr_expect_eq(kbox_ext4_readlink(x, walk("hello"), buf, sizeof(buf)), -EINVAL);
+	close_and_check();
+}
+
+Test(ext4, mknod_fifo_and_devices_keep_rdev)
+{
+	uint32_t a, b, c;
+
+	open_rw();
+	cr_assert_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "p", S_IFIFO | 0600, 0, 0, 0, &a), 0);
+	cr_assert_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "null", S_IFCHR | 0666, makedev(1, 3),
+				     0, 0, &b),
+		     0);
+	cr_assert_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "big", S_IFBLK | 0600,
+				     makedev(259, 70000), 0, 0, &c),
+		     0);
+	cr_expect(S_ISFIFO(st_of(a).st_mode));
+	cr_expect_eq(st_of(b).st_rdev, makedev(1, 3));
+	cr_expect_eq(st_of(c).st_rdev, makedev(259, 70000));
+	cr_expect_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "dir", S_IFDIR | 0600, 0, 0, 0, &a),
+		     -EINVAL);
+	close_and_check();
+}
+
+Test(ext4, link_unlink_and_open_unlinked_inode)
+{
+	char buf[8];
+	uint32_t ino;
+
+	open_rw();
+	ino = walk("hello");
+	cr_assert_eq(kbox_ext4_link(x, ino, walk("d"), "again"), 0);
+	cr_expect_eq(st_of(ino).st_nlink, 3);
+	cr_expect_eq(kbox_ext4_link(x, walk("d"), KBOX_EXT4_ROOT_INO, "dirlink"), -EPERM);
+	cr_expect_eq(kbox_ext4_link(x, ino, KBOX_EXT4_ROOT_INO, "hl"), -EEXIST);
+	cr_assert_eq(kbox_ext4_iget(x, ino), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "hello"), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "hl"), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, walk("d"), "again"), 0);
+	/* No name left, still open: readable until the last put. */
+	cr_expect_eq(st_of(ino).st_nlink, 0);
+	cr_assert_eq(kbox_ext4_read(x, ino, buf, 6, 0), 6);
+	cr_expect_arr_eq(buf, "hello\n", 6);
+	cr_assert_eq(kbox_ext4_write(x, ino, "HE", 2, 0), 2);
+	cr_assert_eq(kbox_ext4_iput(x, ino), 0);
+	close_and_check();
+}
+
+Test(ext4, rename_plain_replace_noreplace_exchange)
+{
+	uint32_t f, g, d, ino;
+
+	open_rw();
+	f = create(KBOX_EXT4_ROOT_INO, "f");
+	g = create(KBOX_EXT4_ROOT_INO, "g");
+	d = walk("d");
+	cr_assert_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "f", KBOX_EXT4_ROOT_INO, "f2", 0), 0);
+	cr_expect_eq(walk("f2"), f);
+	cr_expect_eq(kbox_ext4_lookup(x, KBOX_EXT4_ROOT_INO, "f", &ino), -ENOENT);
+	cr_assert_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "f2", d, "f3", 0), 0);
+	cr_expect_eq(walk("d/f3"), f);
+	cr_expect_eq(kbox_ext4_rename(x, d, "f3", KBOX_EXT4_ROOT_INO, "g", RENAME_NOREPLACE),
+		     -EEXIST);
+	cr_assert_eq(kbox_ext4_rename(x, d, "f3", KBOX_EXT4_ROOT_INO, "g", RENAME_EXCHANGE), 0);
+	cr_expect_eq(walk("g"), f);
+	cr_expect_eq(walk("d/f3"), g);
+	cr_assert_eq(kbox_ext4_rename(x, d, "f3", KBOX_EXT4_ROOT_INO, "g", 0), 0);
+	cr_expect_eq(walk("g"), g);
+	cr_expect_eq(kbox_ext4_lookup(x, d, "f3", &ino), -ENOENT);
+	cr_expect_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "nope", d, "x", 0), -ENOENT);
+	cr_expect_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "g", d, "x", RENAME_EXCHANGE),
+		     -ENOENT);
+	close_and_check();
+}
+
+Test(ext4, rename_directories)
+{
+	uint32_t a, b, c, ino;
+
+	open_rw();
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "a", 0755, 0, 0, &a), 0);
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "b", 0755, 0, 0, &b), 0);
+	cr_assert_eq(kbox_ext4_mkdir(x, a, "c", 0755, 0, 0, &c), 0);
+	cr_expect_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "a", c, "x", 0), -EINVAL);
+	cr_expect_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "b", KBOX_EXT4_ROOT_INO, "a", 0),
+		     -ENOTEMPTY);
+	cr_expect_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "hello", KBOX_EXT4_ROOT_INO, "b", 0),
+		     -EISDIR);
+	cr_expect_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "b", KBOX_EXT4_ROOT_INO, "hello", 0),
+		     -ENOTDIR);
+	cr_assert_eq(kbox_ext4_rename(x, a, "c", b, "c", 0), 0);
+	cr_expect_eq(kbox_ext4_lookup(x, c, "..", &ino), 0);
+	cr_expect_eq(ino, b);
+	cr_expect_eq(st_of(a).st_nlink, 2);
+	cr_expect_eq(st_of(b).st_nlink, 3);
+	/* Over an empty directory. */
+	cr_assert_eq(kbox_ext4_rename(x, b, "c", KBOX_EXT4_ROOT_INO, "a", 0), 0);
+	cr_expect_eq(walk("a"), c);
+	cr_expect_eq(st_of(b).st_nlink, 2);
+	cr_assert_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "a", KBOX_EXT4_ROOT_INO, "renamed", 0),
+		     0);
+	close_and_check();
+}
+
+Test(ext4, setattr_mode_owner)
+{
+	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_MODE | KBOX_EXT4_SET_UID |
+						KBOX_EXT4_SET_GID,
+				       .mode = 04711,
+				       .uid = 70000,
+				       .gid = 7};
+	struct stat st;
+	uint32_t ino;
+
+	open_rw();
+	ino = walk("hello");
+	cr_assert_eq(kbox_ext4_setattr(x, ino, &sa), 0);
+	st = st_of(ino);
+	cr_expect_eq(st.st_mode, S_IFREG | 04711);
+	cr_expect_eq(st.st_uid, 70000);
+	cr_expect_eq(st.st_gid, 7);
+	close_and_check();
+}
+
+Test(ext4, xattrs_get_set_list_remove)
+{
+	char big[3000], buf[4000];
+	uint32_t ino;
+	int n;
+
+	memset(big, 'v', sizeof(big));
+	open_rw();
+	ino = walk("hello");
+	cr_assert_eq(kbox_ext4_setxattr(x, ino, "user.a", "1", 1, 0), 0);
+	cr_expect_eq(kbox_ext4_setxattr(x, ino, "user.a", "2", 1, XATTR_CREATE), -EEXIST);
+	cr_expect_eq(kbox_ext4_setxattr(x, ino, "user.b", "2", 1, XATTR_REPLACE), -ENODATA);
+	cr_assert_eq(kbox_ext4_setxattr(x, ino, "trusted.big", big, sizeof(big), 0), 0);
+	cr_assert_eq(kbox_ext4_setxattr(x, ino, "security.capability", "\1\0\0\2", 4, 0), 0);
+	cr_expect_eq(kbox_ext4_getxattr(x, ino, "user.a", NULL, 0), 1);
+	cr_expect_eq(kbox_ext4_getxattr(x, ino, "trusted.big", buf, 10), -ERANGE);
+	cr_expect_eq(kbox_ext4_getxattr(x, ino, "trusted.big", buf, sizeof(buf)), 3000);
+	cr_expect_arr_eq(buf, big, 3000);
+	cr_expect_eq(kbox_ext4_getxattr(x, ino, "user.none", buf, sizeof(buf)), -ENODATA);
+	cr_expect_eq(kbox_ext4_getxattr(x, ino, "bogus.x", buf, sizeof(buf)), -EOPNOTSUPP);
+	n = kbox_ext4_listxattr(x, ino, buf, sizeof(buf));
+	cr_expect_eq(
+		n, (int)(sizeof("user.a") + sizeof("trusted.big") + sizeof("security.capability")));
+	cr_expect_eq(kbox_ext4_listxattr(x, ino, buf, 3), -ERANGE);
+	cr_assert_eq(kbox_ext4_removexattr(x, ino, "user.a"), 0);
+	cr_expect_eq(kbox_ext4_removexattr(x, ino, "user.a"), -ENODATA);
+	close_and_check();
+	open_rw();
+	cr_expect_eq(kbox_ext4_getxattr(x, walk("hello"), "trusted.big", buf, sizeof(buf)), 3000);
+	cr_expect_eq(kbox_ext4_getxattr(x, walk("hello"), "user.a", buf, sizeof(buf)), -ENODATA);
+	close_and_check();
+}
+
+Test(ext4, statfs_counts_what_is_written)
+{
+	struct statfs a, b;
+	char blk[4096] = {1};
+	uint32_t ino;
+
+	open_rw();
+	cr_assert_eq(kbox_ext4_statfs(x, &a), 0);
+	cr_expect_eq(a.f_type, 0xEF53);
+	cr_expect_eq(a.f_bsize, 4096);
+	ino = create(KBOX_EXT4_ROOT_INO, "f");
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(kbox_ext4_write(x, ino, blk, sizeof(blk), i * 4096), 4096);
+	cr_assert_eq(kbox_ext4_statfs(x, &b), 0);
+	cr_expect_geq(a.f_bfree - b.f_bfree, 10);
+	cr_expect_eq(a.f_ffree - b.f_ffree, 1);
+	close_and_check();
+}
+
+Test(ext4, many_entries_grow_the_directory)
+{
+	char name[32];
+	static struct names seen_buf;
+	struct names *seen = &seen_buf;
+	uint64_t pos = 0;
+	uint32_t d, ino;
+	int count = 0;
+
+	open_rw();
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "many", 0755, 0, 0, &d), 0);
+	for (int i = 0; i < 1500; i++) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%05d", i);
+		create(d, name);
+	}
+	for (int i = 0; i < 1500; i += 2) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%05d", i);
+		cr_assert_eq(kbox_ext4_unlink(x, d, name), 0);
+	}
+	for (int i = 1; i < 1500; i += 2) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%05d", i);
+		cr_assert_eq(kbox_ext4_lookup(x, d, name, &ino), 0, "%s", name);
+	}
+	/* Count by stopping after each entry: every resume position is exact. */
+	for (;;) {
+		seen->n = 0;
+		seen->stop_after = 1;
+		cr_assert_eq(kbox_ext4_readdir(x, d, &pos, collect, seen), 0);
+		if (!seen->n)
+			break;
+		count++;
+	}
+	cr_expect_eq(count, 750 + 2);
+	close_and_check();
+}
+
+Test(ext4, enospc_leaves_the_image_consistent)
+{
+	static char blk[1 << 20];
+	ssize_t n = 0;
+	uint32_t ino;
+	uint64_t off = 0;
+
+	teardown();
+	setup();
+	sh("rm -f %s && mke2fs -q -F -t ext4 %s 8M", img, img);
+	open_rw();
+	ino = create(KBOX_EXT4_ROOT_INO, "fill");
+	while ((n = kbox_ext4_write(x, ino, blk, 1 << 20, off)) > 0)
+		off += n;
+	cr_expect_eq(n, -ENOSPC);
+	cr_expect_gt(off, 1 << 20);
+	close_and_check();
+	open_rw();
+	/* Space freed is given back (after a flush) for the next write. */
+	n = kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "fill");
+	cr_assert_eq(n, 0, "unlink: %s", strerror(-n));
+	ino = create(KBOX_EXT4_ROOT_INO, "again");
+	cr_expect_eq(kbox_ext4_write(x, ino, blk, 1 << 20, 0), 1 << 20);
+	close_and_check();
+}
+
+/* -------- opening: validation before any write, locking, the clean flag -------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(n ? n : 1);
+	cr_assert_eq(fread(buf, 1, n, f), (size_t)n);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+/* Opening must fail with @want and leave every byte of the file as it was. */
+static void expect_refused_untouched(bool rw, int want, const char *phrase)
+{
+	size_t n1, n2;
+	char *before = slurp(img, &n1), *after, why[512] = "";
+	struct kbox_ext4 *y = NULL;
+
+	cr_expect_eq(kbox_ext4_open(img, rw, &y, why, sizeof(why)), want, "got: %s", why);
+	if (phrase)
+		cr_expect(strstr(why, phrase), "message '%s' lacks '%s'", why, phrase);
+	if (y)
+		kbox_ext4_close(y);
+	after = slurp(img, &n2);
+	cr_expect_eq(n1, n2);
+	cr_expect(n1 == n2 && !memcmp(before, after, n1), "the image changed");
+	free(before);
+	free(after);
+}
+
+static unsigned sb_state(void)
+{
+	unsigned char s[2];
+	int fd = open(img, O_RDONLY);
+
+	cr_assert_eq(pread(fd, s, 2, 1024 + 58), 2);
+	close(fd);
+	return s[0] | s[1] << 8;
+}
+
+Test(ext4, journal_needing_recovery_is_refused_read_write)
+{
+	sh("debugfs -w -R 'feature needs_recovery' %s >/dev/null 2>&1", img);
+	expect_refused_untouched(true, -EAGAIN, "e2fsck -fy");
+}
+
+Test(ext4, unclean_image_is_refused_read_write)
+{
+	sh("debugfs -w -R 'ssv state 0' %s >/dev/null 2>&1", img);
+	expect_refused_untouched(true, -EAGAIN, "e2fsck -fy");
+	/* Read-only is still allowed. */
+	{
+		char why[256];
+
+		cr_expect_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	}
+}
+
+Test(ext4, truncated_image_is_rejected_untouched)
+{
+	sh("truncate -s 20M %s", img);
+	expect_refused_untouched(true, -EUCLEAN, "truncated");
+	expect_refused_untouched(false, -EUCLEAN, "truncated");
+}
+
+Test(ext4, foreign_file_is_rejected_untouched)
+{
+	sh("head -c 1M /dev/urandom > %s", img);
+	expect_refused_untouched(true, -EINVAL, "not an ext2/3/4 image");
+}
+
+Test(ext4, corrupt_descriptors_are_rejected_untouched)
+{
+	/* The group descriptor block follows the superblock's block. */
+	sh("printf 'garbage-garbage-garbage' | dd of=%s bs=1 seek=4096 conv=notrunc status=none",
+	   img);
+	expect_refused_untouched(true, -EUCLEAN, "corrupt");
+}
+
+Test(ext4, corrupt_superblock_checksum_is_rejected_untouched)
+{
+	sh("printf 'x' | dd of=%s bs=1 seek=%d conv=notrunc status=none", img, 1024 + 120);
+	expect_refused_untouched(true, -EUCLEAN, "corrupt");
+}
+
+Test(ext4, second_writer_and_readers_are_refused_while_one_writes)
+{
+	struct kbox_ext4 *y = NULL;
+	char why[256];
+
+	open_rw();
+	cr_expect_eq(kbox_ext4_open(img, true, &y, why, sizeof(why)), -EBUSY);
+	cr_expect(strstr(why, "in use by another kbox"), "%s", why);
+	cr_expect_eq(kbox_ext4_open(img, false, &y, why, sizeof(why)), -EBUSY);
+	close_and_check();
+	cr_expect_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0);
+	cr_expect_eq(kbox_ext4_open(img, false, &y, why, sizeof(why)), 0, "readers share");
+	kbox_ext4_close(y);
+}
+
+Test(ext4, not_clean_while_open_read_write_clean_after)
+{
+	cr_expect(sb_state() & 1);
+	open_rw();
+	cr_expect(!(sb_state() & 1), "image marked clean while open read-write");
+	create(KBOX_EXT4_ROOT_INO, "x");
+	close_and_check();
+	cr_expect(sb_state() & 1);
+}
+
+Test(ext4, read_only_open_refuses_writes)
+{
+	char why[256];
+	uint32_t ino;
+
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0);
+	cr_expect_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "n", S_IFREG, 0, 0, 0, &ino), -EROFS);
+	cr_expect_eq(kbox_ext4_write(x, walk("hello"), "x", 1, 0), -EROFS);
+	cr_expect_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "hello"), -EROFS);
+}
+
+/* -------- kbox image create -------- */
+
+Test(ext4, image_create_copies_the_tree)
+{
+	struct kbox_image_opts o = {.from = src, .image = img};
+	char buf[8], why[256];
+	uint32_t ino;
+
+	sh("rm -f %s", img);
+	sh("python3 -c \"import os; os.setxattr('%s/hello', 'user.k', b'v')\"", src);
+	cr_assert_eq(kbox_ext4_image_create(&o), 0);
+	assert_fsck_clean();
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	ino = walk("hello");
+	cr_expect_eq(ino, walk("hl"));
+	cr_expect_eq(st_of(ino).st_nlink, 2);
+	cr_expect_eq(st_of(ino).st_uid, getuid());
+	cr_expect_eq(kbox_ext4_getxattr(x, ino, "user.k", buf, sizeof(buf)), 1);
+	cr_expect_eq(kbox_ext4_read(x, walk("sparse"), buf, 3, 5000000), 3);
+	cr_expect_arr_eq(buf, "mid", 3);
+	cr_expect_lt(st_of(walk("sparse")).st_blocks, 64, "holes stay holes");
+	cr_expect(S_ISFIFO(st_of(walk("fifo")).st_mode));
+	cr_expect_eq(kbox_ext4_readlink(x, walk("sl"), buf, sizeof(buf)), 5);
+}
+
+Test(ext4, image_create_refuses_an_existing_file)
+{
+	struct kbox_image_opts o = {.from = src, .image = img};
+
+	cr_expect_eq(kbox_ext4_image_create(&o), -EEXIST);
+	assert_fsck_clean();
+}
+
+Test(ext4, image_create_root_owned_maps_the_user_to_root)
+{
+	struct kbox_image_opts o = {.from = src, .image = img, .root_owned = true};
+	char why[256];
+
+	sh("rm -f %s", img);
+	cr_assert_eq(kbox_ext4_image_create(&o), 0);
+	assert_fsck_clean();
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	cr_expect_eq(st_of(walk("hello")).st_uid, 0);
+	cr_expect_eq(st_of(KBOX_EXT4_ROOT_INO).st_uid, 0);
+	cr_expect_eq(st_of(walk("d/sub")).st_gid, 0);
+}
+
+Test(ext4, image_create_too_small_fails_and_leaves_nothing)
+{
+	struct kbox_image_opts o = {.from = src, .image = img, .size = 4 << 20};
+
+	sh("rm -f %s && head -c 6M /dev/urandom > %s/d/big", img, src);
+	cr_expect_neq(kbox_ext4_image_create(&o), 0);
+	cr_expect_neq(access(img, F_OK), 0);
+}
