@@ -127,7 +127,7 @@ static struct stat st_of(uint32_t ino)
 	return st;
 }
 
-TestSuite(ext4, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(ext4, .init = setup, .fini = teardown);
 
 Test(ext4, lookup_and_getattr_match_the_source)
 {
@@ -776,4 +776,293 @@ Test(ext4, image_create_too_small_fails_and_leaves_nothing)
 	sh("rm -f %s && head -c 6M /dev/urandom > %s/d/big", img, src);
 	cr_expect_neq(kbox_ext4_image_create(&o), 0);
 	cr_expect_neq(access(img, F_OK), 0);
+}
+
+/* -------- crash safety: kill -9 at random points -------- */
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define CRASH_ROUNDS 60
+
+static unsigned char pattern(uint32_t seed, size_t i)
+{
+	return (unsigned char)((seed * 2654435761u + i * 40503u) >> 7);
+}
+
+static void fill_pattern(char *buf, size_t n, uint32_t seed, size_t from)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pattern(seed, from + i);
+}
+
+static uint32_t dir_at(struct kbox_ext4 *y, const char *name)
+{
+	uint32_t ino;
+
+	if (kbox_ext4_lookup(y, KBOX_EXT4_ROOT_INO, name, &ino) &&
+	    kbox_ext4_mkdir(y, KBOX_EXT4_ROOT_INO, name, 0755, 0, 0, &ino))
+		_exit(20);
+	return ino;
+}
+
+/* Files that are written, fsync'd, then logged, and never touched again. */
+static void keep_one(struct kbox_ext4 *y, uint32_t keep, int logfd, int round, int i)
+{
+	static char buf[70000];
+	uint32_t seed = round * 100000 + i, ino;
+	size_t size = (seed * 7919u) % sizeof(buf), half = size / 2;
+	char name[64], line[128];
+
+	snprintf(name, sizeof(name), "k%d_%d", round, i);
+	if (kbox_ext4_mknod(y, keep, name, S_IFREG | 0644, 0, 0, 0, &ino))
+		_exit(21);
+	fill_pattern(buf, size, seed, 0);
+	if (kbox_ext4_write(y, ino, buf + half, size - half, half) != (ssize_t)(size - half) ||
+	    kbox_ext4_write(y, ino, buf, half, 0) != (ssize_t)half)
+		_exit(22);
+	if (kbox_ext4_fsync(y, ino, false))
+		_exit(23);
+	snprintf(line, sizeof(line), "%s %zu %u\n", name, size, seed);
+	if (write(logfd, line, strlen(line)) < 0)
+		_exit(24);
+}
+
+/* Everything else: files that come and go, grow and shrink, and directories. */
+static void churn(struct kbox_ext4 *y, uint32_t dir, int i)
+{
+	static char buf[20000];
+	char a[32], b[32];
+	uint32_t ino;
+
+	snprintf(a, sizeof(a), "t%d", i % 13);
+	snprintf(b, sizeof(b), "r%d", i % 5);
+	kbox_ext4_unlink(y, dir, a);
+	if (!kbox_ext4_mknod(y, dir, a, S_IFREG | 0600, 0, 0, 0, &ino)) {
+		kbox_ext4_write(y, ino, buf, (i * 977) % sizeof(buf), (i % 3) * 5000);
+		kbox_ext4_truncate(y, ino, (i * 31) % 9000);
+		kbox_ext4_setxattr(y, ino, "user.x", buf, i % 300, 0);
+		kbox_ext4_rename(y, dir, a, dir, b, 0);
+	}
+	snprintf(a, sizeof(a), "d%d", i % 4);
+	if (kbox_ext4_mkdir(y, dir, a, 0755, 0, 0, &ino) == -EEXIST)
+		kbox_ext4_rmdir(y, dir, a);
+	snprintf(b, sizeof(b), "s%d", i % 3);
+	kbox_ext4_unlink(y, dir, b);
+	kbox_ext4_symlink(y, dir, b, i % 2 ? "short" : buf + 1000 + (i % 7), 0, 0, &ino);
+}
+
+static void crash_child(int round, int logfd)
+{
+	struct kbox_ext4 *y;
+	char why[256];
+	uint32_t keep, dir;
+
+	if (kbox_ext4_open(img, true, &y, why, sizeof(why)))
+		_exit(10);
+	keep = dir_at(y, "keep");
+	dir = dir_at(y, "churn");
+	for (int i = 0;; i++) {
+		keep_one(y, keep, logfd, round, i);
+		churn(y, dir, i);
+	}
+}
+
+static void verify_logged(const char *log)
+{
+	static char want[70000], got[70000];
+	char name[64], why[256];
+	FILE *f = fopen(log, "r");
+	uint32_t keep, ino, seed;
+	size_t size;
+	int n = 0;
+
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(kbox_ext4_lookup(x, KBOX_EXT4_ROOT_INO, "keep", &keep), 0);
+	while (f && fscanf(f, "%63s %zu %u", name, &size, &seed) == 3) {
+		cr_assert_eq(kbox_ext4_lookup(x, keep, name, &ino), 0, "fsync'd %s is gone", name);
+		cr_assert_eq(st_of(ino).st_size, (off_t)size, "%s", name);
+		fill_pattern(want, size, seed, 0);
+		cr_assert_eq(kbox_ext4_read(x, ino, got, size, 0), (ssize_t)size);
+		cr_assert(!memcmp(want, got, size), "fsync'd bytes of %s differ", name);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	kbox_ext4_close(x);
+	x = NULL;
+}
+
+Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
+{
+	char log[160];
+	int logfd, rounds_with_progress = 0, repaired = 0;
+
+	srand(time(NULL));
+	snprintf(log, sizeof(log), "%s/fsynced.log", tmp);
+	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	cr_assert_geq(logfd, 0);
+	for (int round = 0; round < CRASH_ROUNDS; round++) {
+		off_t before = lseek(logfd, 0, SEEK_END);
+		pid_t pid = fork();
+		int status, rc;
+
+		cr_assert_geq(pid, 0);
+		if (pid == 0)
+			crash_child(round, logfd);
+		usleep(5000 + rand() % 60000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		cr_assert(WIFSIGNALED(status), "round %d: the writer stopped by itself (%d)", round,
+			  WEXITSTATUS(status));
+		rc = fsck("-p");
+		if (rc > 1)
+			sh("cat %s/fsck.log >&2", tmp);
+		cr_assert(rc == 0 || rc == 1, "round %d: e2fsck -p exit %d", round, rc);
+		repaired += rc == 1;
+		assert_fsck_clean();
+		verify_logged(log);
+		rounds_with_progress += lseek(logfd, 0, SEEK_END) > before;
+	}
+	close(logfd);
+	fprintf(stderr,
+		"crash test: %d kills, %d repaired by e2fsck -p, %d with new fsync'd files\n",
+		CRASH_ROUNDS, repaired, rounds_with_progress);
+	cr_expect_gt(rounds_with_progress, CRASH_ROUNDS / 2, "kills came too early to test much");
+}
+
+/* -------- against the kernel's ext4 (root only: loop mounts) -------- */
+
+static void need_root(void)
+{
+	if (geteuid() != 0 || system("command -v mount >/dev/null"))
+		cr_skip_test("needs root for a loop mount of the image");
+}
+
+static void statx_host(const char *path, struct statx *stx)
+{
+	cr_assert_eq(statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_ALL, stx), 0, "%s", path);
+}
+
+static void expect_same_statx(const struct statx *k, const struct statx *m, const char *what)
+{
+	cr_expect_eq(k->stx_mode, m->stx_mode, "%s mode", what);
+	cr_expect_eq(k->stx_nlink, m->stx_nlink, "%s nlink", what);
+	cr_expect_eq(k->stx_uid, m->stx_uid, "%s uid", what);
+	cr_expect_eq(k->stx_gid, m->stx_gid, "%s gid", what);
+	cr_expect_eq(k->stx_size, m->stx_size, "%s size", what);
+	cr_expect_eq(k->stx_blocks, m->stx_blocks, "%s blocks", what);
+	cr_expect_eq(k->stx_ino, m->stx_ino, "%s ino", what);
+	cr_expect_eq(k->stx_rdev_major, m->stx_rdev_major, "%s rdev major", what);
+	cr_expect_eq(k->stx_rdev_minor, m->stx_rdev_minor, "%s rdev minor", what);
+	cr_expect_eq(k->stx_mtime.tv_sec, m->stx_mtime.tv_sec, "%s mtime", what);
+	cr_expect_eq(k->stx_mtime.tv_nsec, m->stx_mtime.tv_nsec, "%s mtime ns", what);
+	cr_expect_eq(k->stx_ctime.tv_nsec, m->stx_ctime.tv_nsec, "%s ctime ns", what);
+	cr_expect_eq(k->stx_btime.tv_sec, m->stx_btime.tv_sec, "%s btime", what);
+	cr_expect_eq(k->stx_btime.tv_nsec, m->stx_btime.tv_nsec, "%s btime ns", what);
+}
+
+/* What kbox wrote, the kernel reads the same way. */
+Test(ext4, kernel_reads_what_kbox_wrote)
+{
+	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_MTIME,
+				       .mtime = {1700000000, 123456789}};
+	const char *names[] = {"f", "dev", "big", "lnk", "dir", "hello", "sparse"};
+	char mnt[160], path[256], buf[64], target[200];
+	struct statx k, m;
+	uint32_t ino;
+
+	need_root();
+	memset(target, 't', sizeof(target) - 1);
+	target[sizeof(target) - 1] = '\0';
+	open_rw();
+	ino = create(KBOX_EXT4_ROOT_INO, "f");
+	cr_assert_eq(kbox_ext4_write(x, ino, "data", 4, 70000), 4);
+	cr_assert_eq(kbox_ext4_setattr(x, ino, &sa), 0);
+	cr_assert_eq(kbox_ext4_setxattr(x, ino, "user.k", "v", 1, 0), 0);
+	cr_assert_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "dev", S_IFCHR | 0600,
+				     makedev(300, 5000), 7, 8, &ino),
+		     0);
+	cr_assert_eq(kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "big", S_IFREG | 0600, 0, 0, 0, &ino),
+		     0);
+	for (int i = 0; i < 64; i++)
+		cr_assert_eq(kbox_ext4_write(x, ino, target, sizeof(target), i * 7000), 200);
+	cr_assert_eq(kbox_ext4_symlink(x, KBOX_EXT4_ROOT_INO, "lnk", target, 0, 0, &ino), 0);
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "dir", 0750, 3, 4, &ino), 0);
+	close_and_check();
+	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
+	sh("mkdir %s && mount -o loop,ro %s %s", mnt, img, mnt);
+	cr_assert_eq(kbox_ext4_open(img, false, &x, buf, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", mnt, names[i]);
+		statx_host(path, &k);
+		cr_assert_eq(kbox_ext4_statx(x, walk(names[i]), &m), 0);
+		expect_same_statx(&k, &m, names[i]);
+	}
+	snprintf(path, sizeof(path), "%s/f", mnt);
+	cr_expect_eq(getxattr(path, "user.k", buf, sizeof(buf)), 1);
+	snprintf(path, sizeof(path), "%s/lnk", mnt);
+	cr_expect_eq(readlink(path, buf, sizeof(buf)), 64, "kernel reads the slow symlink");
+	sh("umount %s", mnt);
+}
+
+/* What the kernel wrote (htree directory, unwritten extents, sparse), kbox reads and extends. */
+Test(ext4, kbox_reads_and_extends_what_the_kernel_wrote)
+{
+	char mnt[160], path[256], buf[8192], zero[8192] = {0};
+	struct statx k, m;
+	uint32_t dir, ino;
+	int fd;
+
+	need_root();
+	snprintf(mnt, sizeof(mnt), "%s/mnt", tmp);
+	sh("mkdir %s && mount -o loop %s %s", mnt, img, mnt);
+	sh("mkdir %s/h && cd %s/h && for i in $(seq 1 3000); do : > name-that-is-long-$i; done",
+	   mnt, mnt);
+	snprintf(path, sizeof(path), "%s/prealloc", mnt);
+	fd = open(path, O_CREAT | O_RDWR, 0644);
+	cr_assert_eq(fallocate(fd, 0, 0, 1 << 20), 0);
+	cr_assert_eq(fallocate(fd, FALLOC_FL_KEEP_SIZE, 1 << 20, 1 << 20), 0);
+	cr_assert_eq(pwrite(fd, "in", 2, 8192), 2);
+	close(fd);
+	sh("umount %s", mnt);
+	open_rw();
+	dir = walk("h");
+	cr_expect_eq(kbox_ext4_lookup(x, dir, "name-that-is-long-2999", &ino), 0);
+	cr_expect_eq(kbox_ext4_lookup(x, dir, "name-that-is-long-3001", &ino), -ENOENT);
+	ino = walk("prealloc");
+	cr_expect_eq(kbox_ext4_read(x, ino, buf, 8192, 0), 8192);
+	cr_expect_arr_eq(buf, zero, 8192, "unwritten extents read as zeros");
+	cr_expect_eq(kbox_ext4_read(x, ino, buf, 2, 8192), 2);
+	cr_expect_arr_eq(buf, "in", 2);
+	cr_expect_eq(kbox_ext4_seek(x, ino, 0, SEEK_DATA), 8192);
+	/* Into the unwritten part, and past the size into the KEEP_SIZE part. */
+	cr_assert_eq(kbox_ext4_write(x, ino, "kbox", 4, 100000), 4);
+	cr_assert_eq(kbox_ext4_write(x, ino, "tail", 4, (1 << 20) + 10), 4);
+	for (int i = 0; i < 200; i++) {
+		snprintf(path, sizeof(path), "kbox-%d", i);
+		create(dir, path);
+	}
+	cr_expect_eq(kbox_ext4_unlink(x, dir, "name-that-is-long-7"), 0);
+	close_and_check();
+	sh("mount -o loop,ro %s %s", img, mnt);
+	snprintf(path, sizeof(path), "%s/prealloc", mnt);
+	fd = open(path, O_RDONLY);
+	cr_expect_eq(pread(fd, buf, 4, 100000), 4);
+	cr_expect_arr_eq(buf, "kbox", 4);
+	cr_expect_eq(pread(fd, buf, 8, 99996), 8);
+	cr_expect_arr_eq(buf, "\0\0\0\0kbox", 8);
+	cr_expect_eq(pread(fd, buf, 4, (1 << 20) + 10), 4);
+	cr_expect_arr_eq(buf, "tail", 4);
+	close(fd);
+	cr_assert_eq(kbox_ext4_open(img, false, &x, buf, sizeof(buf)), 0);
+	statx_host(path, &k);
+	cr_assert_eq(kbox_ext4_statx(x, walk("prealloc"), &m), 0);
+	expect_same_statx(&k, &m, "prealloc");
+	snprintf(path, sizeof(path), "%s/h/kbox-199", mnt);
+	cr_expect_eq(access(path, F_OK), 0, "the kernel finds kbox's entries in the htree");
+	snprintf(path, sizeof(path), "%s/h/name-that-is-long-7", mnt);
+	cr_expect_neq(access(path, F_OK), 0);
+	sh("umount %s", mnt);
 }
