@@ -1066,3 +1066,45 @@ Test(ext4, kbox_reads_and_extends_what_the_kernel_wrote)
 	cr_expect_neq(access(path, F_OK), 0);
 	sh("umount %s", mnt);
 }
+
+/* -------- ext2 and ext3: block-mapped files, no extents -------- */
+
+static void exercise_block_mapped(const char *type)
+{
+	static char buf[200000], back[200000];
+	uint32_t ino, d;
+
+	sh("rm -f %s && mke2fs -q -F -t %s -b 1024 -d %s %s 32M", img, type, src, img);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 13 + 1);
+	open_rw();
+	cr_expect_eq(kbox_ext4_read(x, walk("d/sub/rand"), back, 10, 299990), 10);
+	ino = create(KBOX_EXT4_ROOT_INO, "f");
+	/* Past the 12 direct blocks and the first indirect block, with a hole. */
+	cr_assert_eq(kbox_ext4_write(x, ino, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	cr_assert_eq(kbox_ext4_write(x, ino, buf, 5000, 600000), 5000);
+	cr_assert_eq(kbox_ext4_read(x, ino, back, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	cr_expect_arr_eq(back, buf, sizeof(buf));
+	cr_expect_eq(kbox_ext4_seek(x, ino, 300000, SEEK_DATA), 600000 / 1024 * 1024);
+	cr_assert_eq(kbox_ext4_truncate(x, ino, 150000), 0);
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "dd", 0755, 0, 0, &d), 0);
+	cr_assert_eq(kbox_ext4_rename(x, KBOX_EXT4_ROOT_INO, "f", d, "g", 0), 0);
+	close_and_check();
+	open_rw();
+	ino = walk("dd/g");
+	cr_assert_eq(kbox_ext4_read(x, ino, back, 150000, 0), 150000);
+	cr_expect_arr_eq(back, buf, 150000);
+	cr_assert_eq(kbox_ext4_unlink(x, walk("dd"), "g"), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "sparse"), 0);
+	close_and_check();
+}
+
+Test(ext4, ext2_image_works)
+{
+	exercise_block_mapped("ext2");
+}
+
+Test(ext4, ext3_image_works)
+{
+	exercise_block_mapped("ext3");
+}

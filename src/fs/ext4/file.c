@@ -229,8 +229,10 @@ static int write_block(struct kbox_ext4 *x, blk64_t pblk, size_t boff, const cha
 static int map_block(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in, blk64_t lblk,
 		     blk64_t pblk)
 {
-	errcode_t rc = ext2fs_bmap2(x->fs, ino, (struct ext2_inode *)in, NULL, BMAP_SET, lblk, NULL,
-				    &pblk);
+	/* Block-mapped files may need indirect blocks on the way: BMAP_ALLOC makes them. */
+	int flags = BMAP_SET | (in->i_flags & EXT4_EXTENTS_FL ? 0 : BMAP_ALLOC);
+	errcode_t rc =
+		ext2fs_bmap2(x->fs, ino, (struct ext2_inode *)in, NULL, flags, lblk, NULL, &pblk);
 
 	return kbox_ext4_errno(rc);
 }
