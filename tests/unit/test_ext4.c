@@ -810,7 +810,7 @@ static uint32_t dir_at(struct kbox_ext4 *y, const char *name)
 /* Files that are written, fsync'd, then logged, and never touched again. */
 static void keep_one(struct kbox_ext4 *y, uint32_t keep, int logfd, int round, int i)
 {
-	static char buf[70000];
+	static char buf[50000];
 	uint32_t seed = round * 100000 + i, ino;
 	size_t size = (seed * 7919u) % sizeof(buf), half = size / 2;
 	char name[64], line[128];
@@ -845,6 +845,11 @@ static void churn(struct kbox_ext4 *y, uint32_t dir, int i)
 		kbox_ext4_setxattr(y, ino, "user.x", buf, i % 300, 0);
 		kbox_ext4_rename(y, dir, a, dir, b, 0);
 	}
+	if (i % 5 == 0 && !kbox_ext4_mknod(y, dir, "big", S_IFREG | 0600, 0, 0, 0, &ino)) {
+		for (int k = 0; k < 16; k++)
+			kbox_ext4_write(y, ino, buf, sizeof(buf), k * sizeof(buf));
+		kbox_ext4_unlink(y, dir, "big");
+	}
 	snprintf(a, sizeof(a), "d%d", i % 4);
 	if (kbox_ext4_mkdir(y, dir, a, 0755, 0, 0, &ino) == -EEXIST)
 		kbox_ext4_rmdir(y, dir, a);
@@ -863,15 +868,17 @@ static void crash_child(int round, int logfd)
 		_exit(10);
 	keep = dir_at(y, "keep");
 	dir = dir_at(y, "churn");
+	/* At most 40 kept files a round (about 1 MiB): 60 rounds fit the image. */
 	for (int i = 0;; i++) {
-		keep_one(y, keep, logfd, round, i);
+		if (i < 40)
+			keep_one(y, keep, logfd, round, i);
 		churn(y, dir, i);
 	}
 }
 
 static void verify_logged(const char *log)
 {
-	static char want[70000], got[70000];
+	static char want[50000], got[50000];
 	char name[64], why[256];
 	FILE *f = fopen(log, "r");
 	uint32_t keep, ino, seed;
@@ -911,7 +918,7 @@ Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
 		cr_assert_geq(pid, 0);
 		if (pid == 0)
 			crash_child(round, logfd);
-		usleep(5000 + rand() % 60000);
+		usleep(2000 + rand() % 50000);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		cr_assert(WIFSIGNALED(status), "round %d: the writer stopped by itself (%d)", round,

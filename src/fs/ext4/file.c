@@ -237,9 +237,9 @@ static int map_block(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large 
 	return kbox_ext4_errno(rc);
 }
 
-/* A hole at @lblk: a new block, data in it, then it joins the file. */
+/* A hole at @lblk: a new block, @src (one block) in it, then it joins the file. */
 static int fill_hole(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in, blk64_t lblk,
-		     size_t boff, const char *src, size_t n, bool dir_block)
+		     const char *src, bool dir_block)
 {
 	ext2_filsys fs = x->fs;
 	blk64_t goal = ext2fs_find_inode_goal(fs, ino, (struct ext2_inode *)in, lblk), pblk;
@@ -253,7 +253,7 @@ static int fill_hole(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large 
 	if (dir_block)
 		err = kbox_ext4_errno(ext2fs_write_dir_block4(fs, pblk, (void *)src, 0, ino));
 	else
-		err = write_block(x, pblk, boff, src, n, true);
+		err = write_block(x, pblk, 0, src, fs->blocksize, true);
 	if (!err)
 		err = map_block(x, ino, in, lblk, pblk);
 	if (err) {
@@ -267,10 +267,66 @@ static int fill_hole(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large 
 int kbox_ext4_add_block(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
 			blk64_t lblk, const void *data, bool dir_block)
 {
-	return fill_hole(x, ino, in, lblk, 0, data, x->fs->blocksize, dir_block);
+	return fill_hole(x, ino, in, lblk, data, dir_block);
 }
 
-/* Write within one mapped run or one hole block; returns bytes written. */
+/* Up to @max blocks from @first on that are free, allocated; returns how many (at least 1). */
+static int alloc_run(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in, blk64_t lblk,
+		     blk64_t max, blk64_t *first)
+{
+	ext2_filsys fs = x->fs;
+	blk64_t goal = ext2fs_find_inode_goal(fs, ino, (struct ext2_inode *)in, lblk), next;
+	errcode_t rc = ext2fs_new_block2(fs, goal, NULL, first);
+	int n = 1;
+
+	if (rc)
+		return kbox_ext4_errno(rc);
+	ext2fs_block_alloc_stats2(fs, *first, +1);
+	while ((blk64_t)n < max && !ext2fs_new_block2(fs, *first + n, NULL, &next) &&
+	       next == *first + n) {
+		ext2fs_block_alloc_stats2(fs, next, +1);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A hole of @hole blocks at @lblk: new blocks, all of the data in them in
+ * one write, then they join the file. Returns the bytes written.
+ */
+static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
+			  blk64_t lblk, blk64_t hole, size_t boff, const char *src, size_t n)
+{
+	size_t bs = x->fs->blocksize;
+	blk64_t want = (boff + n + bs - 1) / bs, first;
+	char *tmp;
+	int got, err = 0, i;
+
+	got = alloc_run(x, ino, in, lblk, want < hole ? want : hole, &first);
+	if (got < 0)
+		return got;
+	if (n > got * bs - boff)
+		n = got * bs - boff;
+	tmp = calloc(got, bs);
+	if (!tmp)
+		err = -ENOMEM;
+	if (!err) {
+		memcpy(tmp + boff, src, n);
+		err = kbox_ext4_errno(io_channel_write_blk64(x->fs->io, first, got, tmp));
+	}
+	free(tmp);
+	for (i = 0; !err && i < got; i++)
+		err = map_block(x, ino, in, lblk + i, first + i);
+	ext2fs_iblk_add_blocks(x->fs, (struct ext2_inode *)in, i - (err != 0));
+	/* What was not mapped goes back (through the quarantine: it was never referenced). */
+	for (int j = err ? i - 1 : got; j < got; j++)
+		ext2fs_block_alloc_stats2(x->fs, first + j, -1);
+	if (err && i <= 1)
+		return err;
+	return err ? (ssize_t)((i - 1) * bs - boff) : (ssize_t)n;
+}
+
+/* Write within one mapped run or one hole; returns bytes written. */
 static ssize_t write_piece(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
 			   const char *src, size_t count, uint64_t pos)
 {
@@ -287,8 +343,9 @@ static ssize_t write_piece(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_
 	if (n > MAX_RUN_BYTES)
 		n = MAX_RUN_BYTES - boff;
 	if (!r.pblk)
-		err = fill_hole(x, ino, in, lblk, boff, src, n, false);
-	else if (r.uninit)
+		return fill_holes(x, ino, in, lblk, r.len, boff, src,
+				  count < MAX_RUN_BYTES - boff ? count : MAX_RUN_BYTES - boff);
+	if (r.uninit)
 		/* Unwritten: reads as zeros until now; data first, then mark it written. */
 		err = write_block(x, r.pblk, boff, src, n, true)
 			      ?: map_block(x, ino, in, lblk, r.pblk);
@@ -300,6 +357,29 @@ static ssize_t write_piece(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_
 		err = write_block(x, r.pblk, boff, src, n, false);
 	}
 	return err ? err : (ssize_t)n;
+}
+
+/*
+ * While one write maps blocks into a file whose extent tree lives wholly in
+ * its inode, the inode is written once at the end instead of once per
+ * block: until then the blocks are data that nothing on disk points to (a
+ * crash leaves a bitmap difference), and no older mapping is touched.
+ */
+errcode_t kbox_ext4_defer_inode_write(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode)
+{
+	struct kbox_ext4 *x = fs->priv_data;
+
+	if (x && x->defer_ino == ino && (void *)inode == (void *)x->defer_in)
+		return 0;
+	return EXT2_ET_CALLBACK_NOTHANDLED;
+}
+
+static bool tree_in_inode(const struct ext2_inode_large *in)
+{
+	/* The extent header: magic, entries, max, then depth (little-endian u16s). */
+	const uint16_t *eh = (const uint16_t *)in->i_block;
+
+	return (in->i_flags & EXT4_EXTENTS_FL) && eh[0] == 0xf30a && eh[3] == 0;
 }
 
 #define MAX_LBLK 0xffffffffull
@@ -316,6 +396,10 @@ static ssize_t do_write(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_lar
 	err = kbox_ext4_maybe_flush(x, count / bs + 1);
 	if (err)
 		return err;
+	if (tree_in_inode(in)) {
+		x->defer_ino = ino;
+		x->defer_in = in;
+	}
 	while (done < count) {
 		n = write_piece(x, ino, in, buf + done, count - done, off + done);
 		if (n == -ENOSPC && kbox_ext4_has_quarantine(x) && !kbox_ext4_flush(x))
@@ -324,6 +408,7 @@ static ssize_t do_write(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_lar
 			break;
 		done += n;
 	}
+	x->defer_ino = 0;
 	if (off + done > EXT2_I_SIZE(in))
 		ext2fs_inode_size_set(x->fs, (struct ext2_inode *)in, off + done);
 	if (done)

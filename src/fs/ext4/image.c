@@ -211,6 +211,7 @@ static int start_writing(struct kbox_ext4 *x)
 	if (e)
 		return kbox_ext4_errno(e);
 	fs->priv_data = x;
+	fs->write_inode = kbox_ext4_defer_inode_write;
 	hide_last_block(x);
 	ext2fs_set_block_alloc_stats_callback(fs, quarantine_one, NULL);
 	ext2fs_set_block_alloc_stats_range_callback(fs, quarantine_range, NULL);

@@ -44,6 +44,9 @@ struct kbox_ext4 {
 	 * memory only, and shown free in the bitmaps each flush writes.
 	 */
 	bool hide_last;
+	/* The inode one write is filling, written once at its end (file.c). */
+	uint32_t defer_ino;
+	struct ext2_inode_large *defer_in;
 	/* An operation failed half-way (I/O, corruption): leave the image not-clean at close. */
 	bool damaged;
 	ext2fs_block_bitmap quarantine;
@@ -120,6 +123,8 @@ int kbox_ext4_do_truncate(struct kbox_ext4 *x, uint32_t ino, uint64_t size);
  */
 int kbox_ext4_add_block(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
 			blk64_t lblk, const void *data, bool dir_block);
+/* fs->write_inode: holds back writes of the inode a write is filling. */
+errcode_t kbox_ext4_defer_inode_write(ext2_filsys fs, ext2_ino_t ino, struct ext2_inode *inode);
 /* Free every block of @ino (data, extent tree, xattr block). */
 int kbox_ext4_free_blocks(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in);
 
