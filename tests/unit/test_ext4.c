@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fs/ext4/ext4.h"
+#include "fs/hostdir/meta.h"
 
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
@@ -745,6 +746,18 @@ Test(ext4, image_create_copies_the_tree)
 	cr_expect_lt(st_of(walk("sparse")).st_blocks, 64, "holes stay holes");
 	cr_expect(S_ISFIFO(st_of(walk("fifo")).st_mode));
 	cr_expect_eq(kbox_ext4_readlink(x, walk("sl"), buf, sizeof(buf)), 5);
+	{
+		struct stat host;
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/sl", src);
+		lstat(path, &host);
+		cr_expect_eq(st_of(walk("sl")).st_mtim.tv_nsec, host.st_mtim.tv_nsec);
+		snprintf(path, sizeof(path), "%s/d/sub", src);
+		lstat(path, &host);
+		cr_expect_eq(st_of(walk("d/sub")).st_mtim.tv_sec, host.st_mtim.tv_sec);
+		cr_expect_eq(st_of(walk("d/sub")).st_mtim.tv_nsec, host.st_mtim.tv_nsec);
+	}
 }
 
 Test(ext4, image_create_refuses_an_existing_file)
@@ -1114,4 +1127,105 @@ Test(ext4, ext2_image_works)
 Test(ext4, ext3_image_works)
 {
 	exercise_block_mapped("ext3");
+}
+
+/* A tree made under kbox -0: its records say what the guest saw. */
+Test(ext4, image_create_root_owned_uses_fake_ownership_records)
+{
+	struct kbox_image_opts o = {.from = src, .image = img, .root_owned = true};
+	struct kbox_meta m = {0};
+	char store[256], why[256], buf[16];
+	const char *paths[1] = {store};
+	struct stat st;
+	int dirfd;
+
+	sh("rm -f %s && touch %s/devnode", img, src);
+	snprintf(store, sizeof(store), "%s/.src.kbox-meta", tmp);
+	kbox_meta_store_open(paths, 1);
+	dirfd = open(src, O_RDONLY | O_DIRECTORY);
+	cr_assert_eq(fstatat(dirfd, "hello", &st, AT_SYMLINK_NOFOLLOW), 0);
+	m.valid = KBOX_META_UID | KBOX_META_GID | KBOX_META_MODE;
+	m.uid = 33;
+	m.gid = 44;
+	m.mode = S_IFREG | 04755;
+	cr_assert_eq(kbox_meta_xattr_set(&m, "security.capability", "\1\0\0\2", 4, 0), 0);
+	cr_assert_eq(kbox_meta_set(dirfd, "hello", &st, &m), 0);
+	cr_assert_eq(fstatat(dirfd, "devnode", &st, AT_SYMLINK_NOFOLLOW), 0);
+	m = (struct kbox_meta){.valid = KBOX_META_MODE | KBOX_META_RDEV,
+			       .mode = S_IFCHR | 0620,
+			       .rdev = makedev(4, 1)};
+	cr_assert_eq(kbox_meta_set(dirfd, "devnode", &st, &m), 0);
+	cr_assert_eq(fstatat(dirfd, "sl", &st, AT_SYMLINK_NOFOLLOW), 0);
+	m = (struct kbox_meta){.valid = KBOX_META_UID, .uid = 5};
+	cr_assert_eq(kbox_meta_set(dirfd, "sl", &st, &m), 0, "symlinks go to the store");
+	close(dirfd);
+	kbox_meta_store_close();
+	cr_assert_eq(kbox_ext4_image_create(&o), 0);
+	assert_fsck_clean();
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	st = st_of(walk("hello"));
+	cr_expect_eq(st.st_uid, 33);
+	cr_expect_eq(st.st_gid, 44);
+	cr_expect_eq(st.st_mode, S_IFREG | 04755);
+	cr_expect_eq(st.st_size, 6);
+	cr_expect_eq(kbox_ext4_getxattr(x, walk("hello"), "security.capability", buf, 16), 4);
+	cr_expect_eq(kbox_ext4_getxattr(x, walk("hello"), "user.kbox", buf, 16), -ENODATA);
+	st = st_of(walk("devnode"));
+	cr_expect_eq(st.st_mode, S_IFCHR | 0620);
+	cr_expect_eq(st.st_rdev, makedev(4, 1));
+	cr_expect_eq(st_of(walk("sl")).st_uid, 5);
+	cr_expect_eq(st_of(walk("d")).st_uid, 0, "what the user owns becomes root's");
+}
+
+/* -------- the command line: exit statuses and messages -------- */
+
+static int kbox_status(const char *args)
+{
+	char cmd[1024];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s >%s/out 2>&1", KBOX_BIN, args, tmp);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool out_has(const char *what)
+{
+	char path[200], buf[4096] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/out", tmp);
+	f = fopen(path, "r");
+	if (f) {
+		(void)!fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	return strstr(buf, what) != NULL;
+}
+
+Test(ext4, cli_image_create_exit_statuses)
+{
+	char args[512];
+
+	sh("rm -f %s", img);
+	snprintf(args, sizeof(args), "image create --from %s %s --root-owned", src, img);
+	cr_expect_eq(kbox_status(args), 0);
+	assert_fsck_clean();
+	cr_expect_eq(kbox_status(args), 125);
+	cr_expect(out_has("exists"));
+	snprintf(args, sizeof(args), "image create --from %s/nope %s.2", tmp, img);
+	cr_expect_eq(kbox_status(args), 125);
+	cr_expect(out_has("not a directory"));
+	snprintf(args, sizeof(args), "image create %s.3", img);
+	cr_expect_eq(kbox_status(args), 125);
+	cr_expect(out_has("--from"));
+	snprintf(args, sizeof(args), "image create --from %s --size 12x %s.4", src, img);
+	cr_expect_eq(kbox_status(args), 125);
+	cr_expect(out_has("--size"));
+	cr_expect_eq(kbox_status("image --help"), 0);
+	cr_expect(out_has("--root-owned"));
+	cr_expect_eq(kbox_status("image destroy"), 125);
+	snprintf(args, sizeof(args), "image create --from %s --size 64M %s.5", src, img);
+	cr_expect_eq(kbox_status(args), 0);
+	cr_expect_eq(access(img, F_OK), 0);
 }

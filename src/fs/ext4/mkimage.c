@@ -278,7 +278,8 @@ static int copy_entry(struct copy *c, int dirfd, const char *name, uint32_t dir)
 		return kbox_ext4_link(c->x, hl->img, dir, name);
 	map_owner(c, dirfd, name, &st, &sa, &rdev, &m);
 	err = make_object(c, dirfd, name, dir, &st, &sa, rdev, &ino);
-	if (!err && S_ISREG(st.st_mode))
+	/* A device a fake root made is an empty placeholder on the host: no data. */
+	if (!err && S_ISREG(st.st_mode) && S_ISREG(sa.mode))
 		err = copy_file(c, dirfd, name, ino, &st);
 	if (!err && S_ISDIR(st.st_mode)) {
 		int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -295,10 +296,12 @@ static int copy_entry(struct copy *c, int dirfd, const char *name, uint32_t dir)
 		remember_link(c, &st, ino);
 	c->files++;
 	/* Times last: filling a directory changes its mtime. */
-	sa.valid = KBOX_EXT4_SET_MODE | KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME;
+	sa.valid = KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME;
+	if (!S_ISLNK(st.st_mode))
+		sa.valid |= KBOX_EXT4_SET_MODE; /* a symlink's mode is always 0777 */
 	sa.atime = st.st_atim;
 	sa.mtime = st.st_mtim;
-	return S_ISLNK(st.st_mode) ? 0 : kbox_ext4_setattr(c->x, ino, &sa);
+	return kbox_ext4_setattr(c->x, ino, &sa);
 }
 
 /* Copies the entries of @dirfd (which it closes) into image directory @dir. */
