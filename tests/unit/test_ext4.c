@@ -861,6 +861,8 @@ static void churn(struct kbox_ext4 *y, uint32_t dir, int i)
 	if (i % 5 == 0 && !kbox_ext4_mknod(y, dir, "big", S_IFREG | 0600, 0, 0, 0, &ino)) {
 		for (int k = 0; k < 16; k++)
 			kbox_ext4_write(y, ino, buf, sizeof(buf), k * sizeof(buf));
+		kbox_ext4_truncate(y, ino, (i * 7919) % 300000);
+		kbox_ext4_write(y, ino, buf, sizeof(buf), 100000 + i * 1000);
 		kbox_ext4_unlink(y, dir, "big");
 	}
 	snprintf(a, sizeof(a), "d%d", i % 4);
@@ -938,7 +940,8 @@ Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
 			  WEXITSTATUS(status));
 		rc = fsck("-p");
 		if (rc > 1)
-			sh("cat %s/fsck.log >&2", tmp);
+			sh("cat %s/fsck.log >&2; cp %s /tmp/kbox-crash-failed.img", tmp,
+			   img); /* to look at */
 		cr_assert(rc == 0 || rc == 1, "round %d: e2fsck -p exit %d", round, rc);
 		repaired += rc == 1;
 		assert_fsck_clean();

@@ -384,16 +384,32 @@ static bool tree_in_inode(const struct ext2_inode_large *in)
 
 #define MAX_LBLK 0xffffffffull
 
+/*
+ * Where the inode cannot be held back (a deeper extent tree, whose leaves
+ * are written as they change; block-mapped files), a write past EOF sets
+ * the new size first: e2fsck -p will not repair a leaf extent past EOF,
+ * and until its blocks are mapped the new range is a hole (zeros), so the
+ * early size shows no stale data.
+ */
+static int grow_first(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in, uint64_t end)
+{
+	if (tree_in_inode(in) || end <= EXT2_I_SIZE(in))
+		return 0;
+	ext2fs_inode_size_set(x->fs, (struct ext2_inode *)in, end);
+	return kbox_ext4_iwrite(x, ino, in);
+}
+
 static ssize_t do_write(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
 			const char *buf, size_t count, uint64_t off)
 {
 	size_t bs = x->fs->blocksize, done = 0;
+	uint64_t size = EXT2_I_SIZE(in);
 	ssize_t n = 0;
 	int err;
 
 	if ((off + count + bs - 1) / bs > MAX_LBLK)
 		return -EFBIG;
-	err = kbox_ext4_maybe_flush(x, count / bs + 1);
+	err = kbox_ext4_maybe_flush(x, count / bs + 1) ?: grow_first(x, ino, in, off + count);
 	if (err)
 		return err;
 	if (tree_in_inode(in)) {
@@ -409,8 +425,9 @@ static ssize_t do_write(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_lar
 		done += n;
 	}
 	x->defer_ino = 0;
-	if (off + done > EXT2_I_SIZE(in))
-		ext2fs_inode_size_set(x->fs, (struct ext2_inode *)in, off + done);
+	/* A short write keeps only what it wrote (the early size may have been larger). */
+	ext2fs_inode_size_set(x->fs, (struct ext2_inode *)in,
+			      off + done > size ? off + done : size);
 	if (done)
 		kbox_ext4_touch(x, in, true);
 	err = kbox_ext4_iwrite(x, ino, in);
