@@ -973,8 +973,8 @@ Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
 
 static void need_root(void)
 {
-	if (geteuid() != 0 || system("command -v mount >/dev/null"))
-		cr_skip_test("needs root for a loop mount of the image");
+	if (geteuid() != 0 || system("command -v mount >/dev/null && losetup -f >/dev/null 2>&1"))
+		cr_skip_test("needs root and a free loop device to mount the image");
 }
 
 static void statx_host(const char *path, struct statx *stx)
