@@ -336,7 +336,20 @@ Test(ext4, mkdir_rmdir_counts_and_errors)
 	cr_assert_eq(kbox_ext4_rmdir(x, d, "b"), 0);
 	cr_expect_eq(st_of(d).st_nlink, 2);
 	cr_expect_eq(kbox_ext4_lookup(x, d, "b", &ino), -ENOENT);
+	/* Removed while open (a cwd): empty, nothing can be made in it, freed at the last put. */
+	cr_assert_eq(kbox_ext4_iget(x, d), 0);
 	cr_assert_eq(kbox_ext4_rmdir(x, KBOX_EXT4_ROOT_INO, "a"), 0);
+	{
+		struct names n = {0};
+		uint64_t pos = 0;
+
+		cr_expect_eq(kbox_ext4_readdir(x, d, &pos, collect, &n), 0);
+		cr_expect_eq(n.n, 0);
+	}
+	cr_expect_eq(kbox_ext4_lookup(x, d, "b", &ino), -ENOENT);
+	cr_expect_eq(kbox_ext4_mknod(x, d, "new", S_IFREG | 0600, 0, 0, 0, &ino), -ENOENT);
+	cr_expect_eq(st_of(d).st_nlink, 0);
+	cr_assert_eq(kbox_ext4_iput(x, d), 0);
 	close_and_check();
 }
 

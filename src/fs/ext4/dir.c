@@ -162,7 +162,8 @@ int kbox_ext4_readdir(struct kbox_ext4 *x, uint32_t dir, uint64_t *pos, kbox_ext
 	err = kbox_ext4_iread(x, dir, &in);
 	if (!err && !LINUX_S_ISDIR(in.i_mode))
 		err = -ENOTDIR;
-	if (!err)
+	/* A removed directory someone still has open lists nothing, as on Linux. */
+	if (!err && in.i_links_count)
 		err = do_readdir(&r, dir, &in);
 	pthread_mutex_unlock(&x->lock);
 	return err;
