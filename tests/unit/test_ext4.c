@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fs/ext4/ext4.h"
+#include "fs/ext4/internal.h"
 #include "fs/hostdir/meta.h"
 
 #ifndef RENAME_NOREPLACE
@@ -1258,4 +1259,125 @@ Test(ext4, cli_image_create_exit_statuses)
 	snprintf(args, sizeof(args), "image create --from %s --size 64M %s.5", src, img);
 	cr_expect_eq(kbox_status(args), 0);
 	cr_expect_eq(access(img, F_OK), 0);
+}
+
+/* -------- I/O errors: a faulty disk under the image -------- */
+
+/*
+ * unix_io_manager with writes that start failing after a budget: every
+ * write after the first failure fails too, as on a disk that died, so the
+ * image is what a crash at that point leaves, and must be repairable.
+ */
+static struct struct_io_manager faulty_io;
+static long write_budget = -1; /* < 0: no limit */
+
+static bool spend(void)
+{
+	if (write_budget < 0)
+		return true;
+	if (write_budget == 0)
+		return false;
+	write_budget--;
+	return true;
+}
+
+static errcode_t faulty_write_blk(io_channel ch, unsigned long blk, int n, const void *buf)
+{
+	return spend() ? unix_io_manager->write_blk(ch, blk, n, buf) : EIO;
+}
+
+static errcode_t faulty_write_blk64(io_channel ch, unsigned long long blk, int n, const void *buf)
+{
+	return spend() ? unix_io_manager->write_blk64(ch, blk, n, buf) : EIO;
+}
+
+static errcode_t faulty_write_byte(io_channel ch, unsigned long off, int n, const void *buf)
+{
+	return spend() ? unix_io_manager->write_byte(ch, off, n, buf) : EIO;
+}
+
+static errcode_t faulty_open(const char *name, int flags, io_channel *ch)
+{
+	errcode_t rc = unix_io_manager->open(name, flags, ch);
+
+	if (!rc)
+		(*ch)->manager = &faulty_io;
+	return rc;
+}
+
+static void use_faulty_io(void)
+{
+	faulty_io = *unix_io_manager;
+	faulty_io.name = "kbox faulty I/O";
+	faulty_io.open = faulty_open;
+	faulty_io.write_blk = faulty_write_blk;
+	faulty_io.write_blk64 = faulty_write_blk64;
+	faulty_io.write_byte = faulty_write_byte;
+	kbox_ext4_io_manager = &faulty_io;
+}
+
+/* A little of everything, until the first error; returns it. */
+static int workload_until_error(void)
+{
+	static char buf[30000], slow[200];
+	uint32_t d, f, ino;
+	int err;
+
+	memset(slow, 's', sizeof(slow) - 1);
+	err = kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "w", 0755, 0, 0, &d);
+	for (int i = 0; !err && i < 30; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "f%d", i);
+		err = kbox_ext4_mknod(x, d, name, S_IFREG | 0644, 0, 0, 0, &f);
+		if (!err) {
+			ssize_t n = kbox_ext4_write(x, f, buf, sizeof(buf) - i * 500, i * 3000);
+
+			err = n < 0 ? (int)n : 0;
+		}
+		if (!err && i % 3 == 0)
+			err = kbox_ext4_truncate(x, f, 1000);
+		if (!err && i % 4 == 0)
+			err = kbox_ext4_setxattr(x, f, "user.x", buf, 100 + i * 40, 0);
+		if (!err && i % 5 == 0)
+			err = kbox_ext4_unlink(x, d, name);
+		if (!err && i % 7 == 0)
+			err = kbox_ext4_symlink(x, d, "s", i % 2 ? "short" : slow, 0, 0, &ino)
+				      ?: kbox_ext4_unlink(x, d, "s");
+	}
+	if (!err)
+		err = kbox_ext4_rmdir(x, KBOX_EXT4_ROOT_INO, "d") == -ENOTEMPTY ? 0 : -1;
+	return err;
+}
+
+Test(ext4, write_errors_reach_the_caller_as_eio_and_leave_a_repairable_image)
+{
+	char why[256];
+	int failed = 0;
+
+	use_faulty_io();
+	memset(why, 0, sizeof(why));
+	for (long budget = 1; budget < 400; budget += 13) {
+		int err, rc;
+
+		sh("rm -f %s && mke2fs -q -F -t ext4 -b 4096 -d %s %s 64M", img, src, img);
+		write_budget = -1;
+		cr_assert_eq(kbox_ext4_open(img, true, &x, why, sizeof(why)), 0, "%s", why);
+		write_budget = budget;
+		err = workload_until_error();
+		if (err) {
+			cr_expect_eq(err, -EIO, "budget %ld: %s", budget, strerror(-err));
+			failed++;
+		}
+		kbox_ext4_close(x);
+		x = NULL;
+		write_budget = -1;
+		rc = fsck("-p");
+		if (rc > 1)
+			sh("cat %s/fsck.log >&2", tmp);
+		cr_assert(rc == 0 || rc == 1, "budget %ld: e2fsck -p exit %d", budget, rc);
+		assert_fsck_clean();
+	}
+	kbox_ext4_io_manager = NULL;
+	cr_expect_gt(failed, 20, "the workload outlived its write budget too often");
 }

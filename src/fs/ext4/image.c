@@ -97,11 +97,14 @@ static int check_superblock(int fd, const char *path, char *why, size_t size)
 	return 0;
 }
 
+io_manager kbox_ext4_io_manager;
+
 static int open_fs(const char *path, bool rw, ext2_filsys *fs)
 {
 	int flags = EXT2_FLAG_64BITS | (rw ? EXT2_FLAG_RW : 0);
+	io_manager io = kbox_ext4_io_manager ? kbox_ext4_io_manager : unix_io_manager;
 
-	return kbox_ext4_errno(ext2fs_open2(path, IO_OPTIONS, flags, 0, 0, unix_io_manager, fs));
+	return kbox_ext4_errno(ext2fs_open2(path, IO_OPTIONS, flags, 0, 0, io, fs));
 }
 
 static int why_unopenable(int err, const char *path, char *why, size_t size)
