@@ -1051,6 +1051,22 @@ Test(ext4, kernel_reads_what_kbox_wrote)
 		cr_assert_eq(kbox_ext4_statx(x, walk(names[i]), &m), 0);
 		expect_same_statx(&k, &m, names[i]);
 	}
+	{
+		struct statfs ks, ms;
+
+		cr_assert_eq(statfs(mnt, &ks), 0);
+		cr_assert_eq(kbox_ext4_statfs(x, &ms), 0);
+		cr_expect_eq(ks.f_blocks, ms.f_blocks, "f_blocks %lu vs %lu", ks.f_blocks,
+			     ms.f_blocks);
+		cr_expect_eq(ks.f_bfree, ms.f_bfree, "f_bfree %lu vs %lu", ks.f_bfree, ms.f_bfree);
+		cr_expect_eq(ks.f_bavail, ms.f_bavail, "f_bavail %lu vs %lu", ks.f_bavail,
+			     ms.f_bavail);
+		cr_expect_eq(ks.f_files, ms.f_files);
+		cr_expect_eq(ks.f_ffree, ms.f_ffree);
+		cr_expect_eq(ks.f_fsid.__val[0], ms.f_fsid.__val[0]);
+		cr_expect_eq(ks.f_fsid.__val[1], ms.f_fsid.__val[1]);
+		cr_expect_eq(ks.f_namelen, ms.f_namelen);
+	}
 	snprintf(path, sizeof(path), "%s/f", mnt);
 	cr_expect_eq(getxattr(path, "user.k", buf, sizeof(buf)), 1);
 	snprintf(path, sizeof(path), "%s/lnk", mnt);

@@ -561,10 +561,37 @@ int kbox_ext4_iput(struct kbox_ext4 *x, uint32_t ino)
 	return err;
 }
 
+/*
+ * What the kernel's ext4 reports, so df in the guest agrees with a mount:
+ * f_blocks leaves out the file system's own structures (superblocks and
+ * descriptors, bitmaps, inode tables, the journal), and f_bavail also
+ * keeps back the root reserve and ext4's reserve for delayed allocation
+ * (2% of the blocks, at most 4096).
+ */
+static blk64_t overhead_blocks(ext2_filsys fs)
+{
+	struct ext2_super_block *sb = fs->super;
+	blk64_t overhead = sb->s_first_data_block;
+	struct ext2_inode_large j;
+
+	if (sb->s_overhead_clusters)
+		return sb->s_overhead_clusters;
+	for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
+		bool super = ext2fs_bg_has_super(fs, g);
+
+		overhead += super + (super ? fs->desc_blocks : 0) + fs->inode_blocks_per_group + 2;
+	}
+	if (ext2fs_has_feature_journal(sb) && sb->s_journal_inum &&
+	    !ext2fs_read_inode_full(fs, sb->s_journal_inum, (struct ext2_inode *)&j, sizeof(j)))
+		overhead += EXT2_I_SIZE(&j) / fs->blocksize;
+	return overhead;
+}
+
 int kbox_ext4_statfs(struct kbox_ext4 *x, struct statfs *sfs)
 {
 	struct ext2_super_block *sb;
 	blk64_t free_blocks, reserved;
+	uint64_t fsid;
 
 	pthread_mutex_lock(&x->lock);
 	sb = x->fs->super;
@@ -572,15 +599,21 @@ int kbox_ext4_statfs(struct kbox_ext4 *x, struct statfs *sfs)
 	sfs->f_type = EXT2_SUPER_MAGIC;
 	sfs->f_bsize = x->fs->blocksize;
 	sfs->f_frsize = x->fs->blocksize;
-	sfs->f_blocks = ext2fs_blocks_count(sb);
+	sfs->f_blocks = ext2fs_blocks_count(sb) - overhead_blocks(x->fs);
 	free_blocks = ext2fs_free_blocks_count(sb);
 	reserved = ext2fs_r_blocks_count(sb);
+	if (ext2fs_has_feature_extents(sb))
+		reserved +=
+			ext2fs_blocks_count(sb) / 50 < 4096 ? ext2fs_blocks_count(sb) / 50 : 4096;
 	sfs->f_bfree = free_blocks;
 	sfs->f_bavail = free_blocks > reserved ? free_blocks - reserved : 0;
 	sfs->f_files = sb->s_inodes_count;
 	sfs->f_ffree = sb->s_free_inodes_count;
 	sfs->f_namelen = EXT2_NAME_LEN;
-	memcpy(&sfs->f_fsid, sb->s_uuid, sizeof(sfs->f_fsid));
+	/* The kernel's fsid: the two halves of the UUID xor'ed. */
+	fsid = *(uint64_t *)sb->s_uuid ^ *(uint64_t *)(sb->s_uuid + 8);
+	sfs->f_fsid.__val[0] = (int)(uint32_t)fsid;
+	sfs->f_fsid.__val[1] = (int)(uint32_t)(fsid >> 32);
 	sfs->f_flags = x->rw ? 0 : ST_RDONLY;
 	pthread_mutex_unlock(&x->lock);
 	return 0;
