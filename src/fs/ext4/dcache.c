@@ -28,6 +28,7 @@ struct dent {
 struct loaded {
 	struct loaded *next;
 	uint32_t dir;
+	uint32_t room_hint; /* blocks before this one had no room for a new entry */
 };
 
 struct kbox_ext4_dcache {
@@ -203,6 +204,7 @@ static int load_dir(struct kbox_ext4 *x, uint32_t dir)
 		return err;
 	}
 	l->dir = dir;
+	l->room_hint = 0;
 	l->next = d->dirs[dir % d->ndirbuckets];
 	d->dirs[dir % d->ndirbuckets] = l;
 	return 0;
@@ -263,4 +265,19 @@ void kbox_ext4_dcache_forget_dir(struct kbox_ext4 *x, uint32_t dir)
 		*p = l->next;
 		free(l);
 	}
+}
+
+uint32_t kbox_ext4_dcache_room_hint(struct kbox_ext4 *x, uint32_t dir)
+{
+	struct loaded *l = *find_loaded(x->dcache, dir);
+
+	return l ? l->room_hint : 0;
+}
+
+void kbox_ext4_dcache_set_room_hint(struct kbox_ext4 *x, uint32_t dir, uint32_t lblk)
+{
+	struct loaded *l = *find_loaded(x->dcache, dir);
+
+	if (l)
+		l->room_hint = lblk;
 }

@@ -171,20 +171,146 @@ int kbox_ext4_readdir(struct kbox_ext4 *x, uint32_t dir, uint64_t *pos, kbox_ext
 
 /* -------- entries -------- */
 
-static int add_entry(struct kbox_ext4 *x, uint32_t dir, const char *name, uint32_t ino, int ftype)
+/*
+ * A full linear directory grows by one empty block. Not ext2fs_expand_dir(),
+ * which maps the block before it writes the larger size: in an extent tree
+ * with leaves, a leaf extent past EOF is what e2fsck -p will not repair,
+ * while a size past the last block is (it trims it). So the size first.
+ */
+static int expand_dir(struct kbox_ext4 *x, uint32_t dir)
+{
+	struct ext2_inode_large in;
+	size_t bs = x->fs->blocksize;
+	char *block = NULL;
+	blk64_t lblk;
+	int err;
+
+	kbox_ext4_iforget(x, dir);
+	err = kbox_ext4_iread(x, dir, &in);
+	if (err)
+		return err;
+	lblk = (EXT2_I_SIZE(&in) + bs - 1) / bs;
+	err = kbox_ext4_errno(ext2fs_new_dir_block(x->fs, 0, 0, &block));
+	if (!err) {
+		ext2fs_inode_size_set(x->fs, (struct ext2_inode *)&in, (lblk + 1) * bs);
+		err = kbox_ext4_iwrite(x, dir, &in);
+	}
+	if (!err)
+		err = kbox_ext4_add_block(x, dir, &in, lblk, block, true);
+	if (!err)
+		err = kbox_ext4_iwrite(x, dir, &in);
+	ext2fs_free_mem(&block);
+	kbox_ext4_iforget(x, dir);
+	return err;
+}
+
+/* The offset of room for @need bytes in one directory block (never its checksum tail). */
+static int find_room(struct kbox_ext4 *x, char *buf, unsigned need, unsigned *used)
 {
 	ext2_filsys fs = x->fs;
-	errcode_t rc = ext2fs_link(fs, dir, name, ino, ftype);
+	unsigned end = fs->blocksize, off = 0, rec_len;
 
-	if (rc == EXT2_ET_DIR_NO_SPACE) {
-		rc = ext2fs_expand_dir(fs, dir);
-		if (!rc)
-			rc = ext2fs_link(fs, dir, name, ino, ftype);
+	if (ext2fs_has_feature_metadata_csum(fs->super))
+		end -= sizeof(struct ext2_dir_entry_tail);
+	while (off < end) {
+		struct ext2_dir_entry *de = (struct ext2_dir_entry *)(buf + off);
+
+		if (ext2fs_get_rec_len(fs, de, &rec_len) || rec_len < 8 || off + rec_len > end)
+			return -EUCLEAN;
+		*used = de->inode ? EXT2_DIR_REC_LEN(ext2fs_dirent_name_len(de)) : 0;
+		if (rec_len >= *used + need)
+			return off;
+		off += rec_len;
 	}
-	/* Both may have grown the directory and rewritten its inode. */
-	kbox_ext4_iforget(x, dir);
-	if (rc)
+	return -ENOSPC;
+}
+
+/* A new entry at @off, splitting the entry there when it is in use (@used bytes). */
+static void put_entry(struct kbox_ext4 *x, char *buf, unsigned off, unsigned used, const char *name,
+		      uint32_t ino, int ftype)
+{
+	struct ext2_dir_entry *de = (struct ext2_dir_entry *)(buf + off);
+	unsigned rec_len = 0;
+
+	ext2fs_get_rec_len(x->fs, de, &rec_len);
+	if (used) {
+		ext2fs_set_rec_len(x->fs, used, de);
+		de = (struct ext2_dir_entry *)(buf + off + used);
+		ext2fs_set_rec_len(x->fs, rec_len - used, de);
+	}
+	de->inode = ino;
+	ext2fs_dirent_set_name_len(de, strlen(name));
+	ext2fs_dirent_set_file_type(de, ext2fs_has_feature_filetype(x->fs->super) ? ftype : 0);
+	memcpy(de->name, name, strlen(name));
+}
+
+/* Try block @lblk of linear directory @dir: 1 when the entry went in, 0 when it is full. */
+static int insert_in_block(struct kbox_ext4 *x, uint32_t dir, struct ext2_inode_large *in,
+			   blk64_t lblk, char *buf, const char *name, uint32_t ino, int ftype)
+{
+	ext2_filsys fs = x->fs;
+	blk64_t pblk = 0;
+	unsigned used;
+	errcode_t rc = ext2fs_bmap2(fs, dir, (struct ext2_inode *)in, NULL, 0, lblk, NULL, &pblk);
+	int off;
+
+	if (!rc && pblk)
+		rc = ext2fs_read_dir_block4(fs, pblk, buf, 0, dir);
+	if (rc || !pblk)
 		return kbox_ext4_errno(rc);
+	off = find_room(x, buf, EXT2_DIR_REC_LEN(strlen(name)), &used);
+	if (off == -ENOSPC)
+		return 0;
+	if (off < 0)
+		return off;
+	put_entry(x, buf, off, used, name, ino, ftype);
+	rc = ext2fs_write_dir_block4(fs, pblk, buf, 0, dir);
+	return rc ? kbox_ext4_errno(rc) : 1;
+}
+
+/*
+ * A new entry in a linear directory, one block read and written: from the
+ * first block that may have room (ext2fs_link reads and checksums every
+ * block of the directory for each entry), growing it when all are full.
+ * 1: done; 0: an htree directory, for ext2fs_link.
+ */
+static int insert_linear(struct kbox_ext4 *x, uint32_t dir, const char *name, uint32_t ino,
+			 int ftype)
+{
+	size_t bs = x->fs->blocksize;
+	struct ext2_inode_large in;
+	blk64_t lblk = kbox_ext4_dcache_room_hint(x, dir);
+	char *buf;
+	int ret = kbox_ext4_iread(x, dir, &in);
+
+	if (ret || (in.i_flags & (EXT2_INDEX_FL | EXT4_INLINE_DATA_FL)))
+		return ret;
+	buf = malloc(bs);
+	if (!buf)
+		return -ENOMEM;
+	for (int grown = 0; !ret && grown < 2; grown++) {
+		for (; !ret && lblk < EXT2_I_SIZE(&in) / bs; lblk++)
+			ret = insert_in_block(x, dir, &in, lblk, buf, name, ino, ftype);
+		if (!ret && !grown)
+			ret = expand_dir(x, dir) ?: kbox_ext4_iread(x, dir, &in);
+	}
+	free(buf);
+	/* The loop stepped past the block that took the entry. */
+	kbox_ext4_dcache_set_room_hint(x, dir, ret > 0 ? lblk - 1 : 0);
+	return ret ? ret : -ENOSPC;
+}
+
+static int add_entry(struct kbox_ext4 *x, uint32_t dir, const char *name, uint32_t ino, int ftype)
+{
+	int err = insert_linear(x, dir, name, ino, ftype);
+
+	/* An htree directory grows inside ext2fs_link (see README: not crash-safe). */
+	if (!err) {
+		err = kbox_ext4_errno(ext2fs_link(x->fs, dir, name, ino, ftype));
+		kbox_ext4_iforget(x, dir);
+	}
+	if (err < 0)
+		return err;
 	kbox_ext4_dcache_add(x, dir, name, ino, ftype);
 	return 0;
 }
@@ -197,6 +323,7 @@ static int remove_entry(struct kbox_ext4 *x, uint32_t dir, const char *name, uin
 	if (rc)
 		return kbox_ext4_errno(rc);
 	kbox_ext4_dcache_remove(x, dir, name);
+	kbox_ext4_dcache_set_room_hint(x, dir, 0);
 	return 0;
 }
 

@@ -114,6 +114,13 @@ int kbox_ext4_dcache_lookup(struct kbox_ext4 *x, uint32_t dir, const char *name,
 void kbox_ext4_dcache_add(struct kbox_ext4 *x, uint32_t dir, const char *name, uint32_t ino,
 			  unsigned ftype);
 void kbox_ext4_dcache_remove(struct kbox_ext4 *x, uint32_t dir, const char *name);
+/*
+ * Where a linear directory may have room for a new entry: the blocks
+ * before it were full when last looked at (0 for a directory not loaded;
+ * set back to 0 when an entry goes).
+ */
+uint32_t kbox_ext4_dcache_room_hint(struct kbox_ext4 *x, uint32_t dir);
+void kbox_ext4_dcache_set_room_hint(struct kbox_ext4 *x, uint32_t dir, uint32_t lblk);
 /* @dir is gone: forget that it was loaded. */
 void kbox_ext4_dcache_forget_dir(struct kbox_ext4 *x, uint32_t dir);
 
