@@ -944,7 +944,7 @@ static void verify_logged(const char *log)
 	x = NULL;
 }
 
-Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
+static void kill_rounds(int rounds, const char *what)
 {
 	char log[160];
 	int logfd, rounds_with_progress = 0, repaired = 0;
@@ -953,7 +953,7 @@ Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
 	snprintf(log, sizeof(log), "%s/fsynced.log", tmp);
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	cr_assert_geq(logfd, 0);
-	for (int round = 0; round < CRASH_ROUNDS; round++) {
+	for (int round = 0; round < rounds; round++) {
 		off_t before = lseek(logfd, 0, SEEK_END);
 		pid_t pid = fork();
 		int status, rc;
@@ -967,9 +967,8 @@ Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
 		cr_assert(WIFSIGNALED(status), "round %d: the writer stopped by itself (%d)", round,
 			  WEXITSTATUS(status));
 		rc = fsck("-p");
-		if (rc > 1)
-			sh("cat %s/fsck.log >&2; cp %s /tmp/kbox-crash-failed.img", tmp,
-			   img); /* to look at */
+		if (rc > 1) /* kept to look at */
+			sh("cat %s/fsck.log >&2; cp %s /tmp/kbox-crash-failed.img", tmp, img);
 		cr_assert(rc == 0 || rc == 1, "round %d: e2fsck -p exit %d", round, rc);
 		repaired += rc == 1;
 		assert_fsck_clean();
@@ -978,9 +977,21 @@ Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
 	}
 	close(logfd);
 	fprintf(stderr,
-		"crash test: %d kills, %d repaired by e2fsck -p, %d with new fsync'd files\n",
-		CRASH_ROUNDS, repaired, rounds_with_progress);
-	cr_expect_gt(rounds_with_progress, CRASH_ROUNDS / 2, "kills came too early to test much");
+		"crash test (%s): %d kills, %d repaired by e2fsck -p, %d with new fsync'd files\n",
+		what, rounds, repaired, rounds_with_progress);
+	cr_expect_gt(rounds_with_progress, rounds / 2, "kills came too early to test much");
+}
+
+Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
+{
+	kill_rounds(CRASH_ROUNDS, "ext4, 4 KiB blocks");
+}
+
+/* Block-mapped files (indirect blocks) and 1 KiB blocks. */
+Test(ext4, killed_mid_write_on_ext3_is_repaired_by_preen_too)
+{
+	sh("rm -f %s && mke2fs -q -F -t ext3 -b 1024 -d %s %s 64M", img, src, img);
+	kill_rounds(20, "ext3, 1 KiB blocks");
 }
 
 /* -------- against the kernel's ext4 (root only: loop mounts) -------- */
