@@ -480,6 +480,50 @@ static int zero_tail(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large 
 	return err;
 }
 
+/* The last extent of a file with an extent tree; -ENOENT when it has none. */
+static int last_extent(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
+		       struct ext2fs_extent *e)
+{
+	ext2_extent_handle_t h;
+	errcode_t rc = ext2fs_extent_open2(x->fs, ino, (struct ext2_inode *)in, &h);
+
+	if (rc)
+		return kbox_ext4_errno(rc);
+	rc = ext2fs_extent_get(h, EXT2_EXTENT_LAST_LEAF, e);
+	ext2fs_extent_free(h);
+	if (rc == EXT2_ET_EXTENT_NO_NEXT || rc == EXT2_ET_NO_CURRENT_NODE ||
+	    rc == EXT2_ET_EXTENT_NOT_FOUND)
+		return -ENOENT;
+	return kbox_ext4_errno(rc);
+}
+
+/*
+ * Free every block from @lblk on. ext2fs_punch walks forward, so removing
+ * a leaf's extents front to back moves the leaf's first block before its
+ * index in the parent is updated: a kill between leaves an index that
+ * e2fsck -p will not repair. Punched one extent at a time from the end, a
+ * leaf's start never moves (an emptied leaf leaves its parent in one
+ * write). A tree held in the inode changes in one write anyway.
+ */
+static int punch_from(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in, blk64_t lblk)
+{
+	struct ext2fs_extent e;
+	int err;
+
+	if (!(in->i_flags & EXT4_EXTENTS_FL) || tree_in_inode(in))
+		return kbox_ext4_errno(
+			ext2fs_punch(x->fs, ino, (struct ext2_inode *)in, NULL, lblk, ~0ull));
+	while (!(err = last_extent(x, ino, in, &e)) && e.e_lblk + e.e_len > lblk) {
+		blk64_t from = e.e_lblk > lblk ? e.e_lblk : lblk;
+
+		err = kbox_ext4_errno(ext2fs_punch(x->fs, ino, (struct ext2_inode *)in, NULL, from,
+						   e.e_lblk + e.e_len - 1));
+		if (err)
+			return err;
+	}
+	return err == -ENOENT ? 0 : err;
+}
+
 int kbox_ext4_do_truncate(struct kbox_ext4 *x, uint32_t ino, uint64_t size)
 {
 	struct ext2_inode_large in;
@@ -499,8 +543,7 @@ int kbox_ext4_do_truncate(struct kbox_ext4 *x, uint32_t ino, uint64_t size)
 	if (size < EXT2_I_SIZE(&in)) {
 		err = zero_tail(x, ino, &in, size);
 		if (!err)
-			err = kbox_ext4_errno(ext2fs_punch(x->fs, ino, (struct ext2_inode *)&in,
-							   NULL, (size + bs - 1) / bs, ~0ull));
+			err = punch_from(x, ino, &in, (size + bs - 1) / bs);
 		if (err) {
 			kbox_ext4_iforget(x, ino);
 			return err;

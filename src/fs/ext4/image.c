@@ -99,10 +99,39 @@ static int check_superblock(int fd, const char *path, char *why, size_t size)
 
 io_manager kbox_ext4_io_manager;
 
+/*
+ * unix_io_manager without write_byte. With it, libext2fs writes only the
+ * bytes of the superblock that changed, in several writes, and a kill
+ * between them leaves a superblock whose checksum fails: e2fsck cannot
+ * even open that image. Without it, the superblock goes in one write.
+ */
+static struct struct_io_manager whole_sb_io;
+
+/* unix_open puts unix_io_manager in the channel: ours goes in its place. */
+static errcode_t whole_sb_open(const char *name, int flags, io_channel *channel)
+{
+	errcode_t rc = unix_io_manager->open(name, flags, channel);
+
+	if (!rc)
+		(*channel)->manager = &whole_sb_io;
+	return rc;
+}
+
+static io_manager whole_superblock_io(void)
+{
+	if (!whole_sb_io.open) {
+		whole_sb_io = *unix_io_manager;
+		whole_sb_io.name = "kbox unix I/O";
+		whole_sb_io.open = whole_sb_open;
+		whole_sb_io.write_byte = NULL;
+	}
+	return &whole_sb_io;
+}
+
 static int open_fs(const char *path, bool rw, ext2_filsys *fs)
 {
 	int flags = EXT2_FLAG_64BITS | (rw ? EXT2_FLAG_RW : 0);
-	io_manager io = kbox_ext4_io_manager ? kbox_ext4_io_manager : unix_io_manager;
+	io_manager io = kbox_ext4_io_manager ? kbox_ext4_io_manager : whole_superblock_io();
 
 	return kbox_ext4_errno(ext2fs_open2(path, IO_OPTIONS, flags, 0, 0, io, fs));
 }
