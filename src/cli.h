@@ -53,4 +53,19 @@ struct kbox_cli {
 int kbox_cli_parse(int argc, char **argv, struct kbox_cli *cli);
 const char *kbox_tier_name(enum kbox_tier_choice t);
 
+/* `kbox image create --from ROOTDIR IMAGE [--size SIZE] [--root-owned]` */
+struct kbox_image_cli {
+	const char *from;
+	const char *image;
+	unsigned long long size; /* bytes; 0: content plus headroom */
+	bool root_owned;
+	int verbose;
+};
+
+/*
+ * Parse the arguments after "image" (argv[0] is "image"). Same returns as
+ * kbox_cli_parse().
+ */
+int kbox_cli_parse_image(int argc, char **argv, struct kbox_image_cli *ic);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "dispatch/exec.h"
+#include "fs/ext4/ext4.h"
 #include "intercept/intercept.h"
 #include "kernel/kernel.h"
 #include "lib/log.h"
@@ -332,12 +333,30 @@ static int check_tier(const struct kbox_cli *cli)
 	return 0;
 }
 
+/* `kbox image ...`: image tooling; no guest runs. */
+static int image_main(int argc, char **argv)
+{
+	struct kbox_image_cli ic;
+	struct kbox_image_opts o;
+	int rc = kbox_cli_parse_image(argc, argv, &ic);
+
+	if (rc)
+		return rc > 0 ? 0 : KBOX_EXIT_FAILURE;
+	if (ic.verbose)
+		kbox_log_set_level(ic.verbose > 1 ? KBOX_LOG_DEBUG : KBOX_LOG_INFO);
+	o = (struct kbox_image_opts){
+		.from = ic.from, .image = ic.image, .size = ic.size, .root_owned = ic.root_owned};
+	return kbox_ext4_image_create(&o) ? KBOX_EXIT_FAILURE : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kbox_cli cli;
 	struct kbox_obs_config oc;
 	int rc;
 
+	if (argc > 1 && !strcmp(argv[1], "image"))
+		return image_main(argc - 1, argv + 1);
 	rc = kbox_cli_parse(argc, argv, &cli);
 	if (rc)
 		return rc > 0 ? 0 : KBOX_EXIT_FAILURE;
