@@ -21,7 +21,7 @@
 /* getppid() agrees with /proc/self/status: 0 for a parent outside the guest. */
 struct kbox_result sys_getppid(struct kbox_request *req)
 {
-	return kbox_res_value(kbox_kernel_guest_ppid(req->task->tid), KBOX_DISP_EMULATED);
+	return kbox_res_value(kbox_kernel_guest_ppid(req->task), KBOX_DISP_EMULATED);
 }
 
 /* The tid may be reused as soon as the thread is gone: forget it now. */

@@ -130,11 +130,11 @@ int kbox_kernel_unshare_fs(struct kbox_task *t);
  */
 int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, bool follow);
 /*
- * The parent of guest task @tid as the guest sees it: the host parent when
+ * The parent of guest task @t as the guest sees it: the host parent when
  * that is a guest process, else 0 (the first process, and orphans the
  * reaper took), as Linux shows a parent outside the caller's pid namespace.
  */
-pid_t kbox_kernel_guest_ppid(pid_t tid);
+pid_t kbox_kernel_guest_ppid(struct kbox_task *t);
 /* @pid is a guest task or descends from one (kbox_proc_pid_fn). */
 bool kbox_kernel_is_guest_pid(pid_t pid);
 /*

@@ -147,11 +147,18 @@ static int read_status_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
 	return (*tgid > 0 && *ppid >= 0) ? 0 : -ESRCH;
 }
 
-pid_t kbox_kernel_guest_ppid(pid_t tid)
+pid_t kbox_kernel_guest_ppid(struct kbox_task *t)
 {
 	pid_t tgid, ppid;
 
-	if (read_status_ids(tid, &tgid, &ppid))
+	/* The first guest process's parent is the reaper, for good. */
+	if (t->proc->ppid == 0)
+		return 0;
+	/* Its parent still lives (kbox forgets a process when it ends). */
+	if (kbox_kernel_process_find(t->proc->ppid))
+		return t->proc->ppid;
+	/* Orphaned: the host knows where it went (the reaper, or a guest subreaper). */
+	if (read_status_ids(t->tid, &tgid, &ppid))
 		return 0;
 	return ppid > 0 && kbox_kernel_is_guest_pid(ppid) ? ppid : 0;
 }

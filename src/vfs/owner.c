@@ -199,15 +199,18 @@ static int mode_set(int dirfd, const char *name, const struct stat *real, struct
 {
 	bool placeholder = m->valid & KBOX_META_RDEV;
 	mode_t want = placeholder ? S_IRUSR | S_IWUSR : real_mode(mode);
+	struct stat now = *real; /* what the host file is once changed */
 	int r = 0;
 
-	if (!S_ISLNK(real->st_mode) && (real->st_mode & 07777) != want)
+	if (!S_ISLNK(real->st_mode) && (real->st_mode & 07777) != want) {
 		r = obj_chmod(dirfd, name, want);
+		now.st_mode = (real->st_mode & S_IFMT) | want;
+	}
 	if (r < 0)
 		return r;
 	m->valid |= KBOX_META_MODE;
 	m->mode = mode;
-	return meta_save(dirfd, name, real, m);
+	return meta_save(dirfd, name, &now, m);
 }
 
 int kbox_owner_chmod(const struct kbox_vfs_cred *c, int dirfd, const char *name, mode_t mode)

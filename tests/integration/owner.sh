@@ -40,6 +40,9 @@ run_owner_busybox() {
 	cp -a "${roots[busybox]}" "$bb"
 	give_to_user "$bb"
 	local R=(-r "$bb" -0 --)
+	# Locked by the user before kbox ran: a fake root still writes it.
+	echo locked >"$bb/etc/locked" && chmod 0444 "$bb/etc/locked"
+	give_to_user "$bb/etc/locked"
 
 	own_expect owner/default_is_root "0:0 0:0" "${R[@]}" /bin/sh -c \
 		'stat -c %u:%g /bin/busybox | tr "\n" " "; touch /tmp/new; stat -c %u:%g /tmp/new'
@@ -54,6 +57,10 @@ run_owner_busybox() {
 		ln -s target l && chown -h 7:8 l && mkdir d && chmod 0555 d && touch d/in &&
 		echo ok'
 	own_expect owner/chown_persists "123:45" "${R[@]}" /bin/stat -c %u:%g /tmp/f
+	own_expect owner/root_writes_locked_file $'444\nlocked\nmore' "${R[@]}" /bin/sh -c \
+		'echo more >>/etc/locked && stat -c %a /etc/locked && cat /etc/locked'
+	own_expect owner/chmod_to_same_locked_mode "444" "${R[@]}" /bin/sh -c \
+		'chmod 0444 /etc/locked && stat -c %a /etc/locked'
 	own_expect owner/chmod_000_shown_and_usable $'0\ndata' "${R[@]}" /bin/sh -c \
 		'stat -c %a /tmp/g; cat /tmp/g'
 	own_expect owner/setuid_shown "4755" "${R[@]}" /bin/stat -c %a /tmp/s
