@@ -259,11 +259,34 @@ static struct kbox_result stub_load_info(struct kbox_request *req)
 	return kbox_res_value((int64_t)len, KBOX_DISP_EMULATED);
 }
 
+/*
+ * Exec's effect on the emulated ids (bprm_creds_from_file()): a setuid or
+ * setgid program, as the guest sees it, gives its owner or group as the
+ * effective id; then the saved and fs ids follow the effective ones. Only
+ * the emulated ids change: the host never sees the bit (see owner.c).
+ */
+static void exec_ids(struct kbox_process *p, int prog_fd)
+{
+	struct kbox_creds *c = &p->creds;
+	struct stat st;
+
+	if (!kbox_vfs_owner_enabled() || fstat(prog_fd, &st) < 0)
+		return;
+	kbox_owner_fix_stat(prog_fd, NULL, &st);
+	if (st.st_mode & S_ISUID)
+		c->euid = st.st_uid;
+	if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		c->egid = st.st_gid;
+	c->suid = c->fsuid = c->euid;
+	c->sgid = c->fsgid = c->egid;
+}
+
 /* The program runs now: /proc/self/exe names it, and the plan is spent. */
 static void commit(struct kbox_request *req, struct kbox_exec_plan *plan)
 {
 	struct kbox_process *p = req->task->proc;
 
+	exec_ids(p, plan->prog_fd);
 	if (kbox_vfs_guest_path_of_fd(plan->prog_fd, p->exe, sizeof(p->exe)) < 0)
 		snprintf(p->exe, sizeof(p->exe), "%.*s", (int)sizeof(p->exe) - 1,
 			 plan->strings); /* execfn */

@@ -150,6 +150,15 @@ print(*out)'
 	own_expect owner/find_type_c "/it/own/cdev" "${D[@]}" /bin/sh -c \
 		'mknod cdev c 1 3 && mknod bdev b 7 0 && touch plain && find /it/own -type c'
 	own_expect owner/find_type_b_later_run "/it/own/bdev" "${D[@]}" find /it/own -type b
+	# A setuid program raises the emulated euid only (Linux's exec rule).
+	own_expect owner/setuid_setup "ok" "${D[@]}" /bin/sh -c \
+		'cp /usr/bin/python3 suidpy && chown 0:0 suidpy && chmod 4755 suidpy && echo ok'
+	own_expect owner/setuid_exec_raises_euid "1000 0 0" \
+		-r "$deb" --change-id 1000:1000 -w /it/own -- ./suidpy -c \
+		'import os; r, e, s = os.getresuid(); print(r, e, s)'
+	own_expect owner/plain_exec_keeps_ids "1000 1000 1000" \
+		-r "$deb" --change-id 1000:1000 -w /it/own -- python3 -c \
+		'import os; r, e, s = os.getresuid(); print(r, e, s)'
 	own_expect owner/fstat_of_fd "5:5" "${D[@]}" python3 -c '
 import os
 fd = os.open("cap", os.O_RDONLY); st = os.fstat(fd); print(f"{st.st_uid}:{st.st_gid}")'
