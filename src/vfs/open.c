@@ -300,6 +300,36 @@ int kbox_vfs_access(const struct kbox_lookup_ctx *ctx, const char *path, unsigne
 	return r;
 }
 
+static bool is_map_files(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return n >= 10 && !strcmp(dir + n - 10, "/map_files");
+}
+
+/*
+ * /proc/<pid>/map_files/<range> names the mapped file by its host path:
+ * give the guest path instead (the link still leads only to the guest's
+ * own file). A file under no mount keeps the host's text, as maps does.
+ */
+static int map_file_link(const struct kbox_nameidata *nd, char *buf, size_t size)
+{
+	char host[PATH_MAX], guest[PATH_MAX];
+	const char *text = host;
+	int n = kbox_hostdir_readlink(nd->dirfd, nd->name, host, sizeof(host) - 1);
+
+	if (n < 0)
+		return n;
+	if (kbox_vfs_guest_path_of_host(host, (size_t)n, guest, sizeof(guest)) >= 0) {
+		text = guest;
+		n = (int)strlen(guest);
+	}
+	if ((size_t)n > size)
+		n = (int)size;
+	memcpy(buf, text, (size_t)n);
+	return n;
+}
+
 int kbox_vfs_readlink(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
 		      char *buf, size_t size)
 {
@@ -309,7 +339,9 @@ int kbox_vfs_readlink(const struct kbox_lookup_ctx *ctx, const char *path, unsig
 	if (r < 0)
 		return r;
 	r = kbox_vfs_proc_link(ctx, nd.mnt, nd.parent_guest, nd.name, buf, size, false);
-	if (r == 0)
+	if (r == 0 && nd.mnt->is_proc && is_map_files(nd.parent_guest))
+		r = map_file_link(&nd, buf, size);
+	else if (r == 0)
 		r = kbox_hostdir_readlink(nd.dirfd, nd.name, buf, size);
 	kbox_nameidata_release(&nd);
 	return r;

@@ -7,7 +7,7 @@
  *                                  credentials; PPid 0 for a parent outside
  *                                  the guest (kbox's reaper), TracerPid 0
  *   stat                           its ppid field as status's PPid
- *   maps, smaps                    mapped files at their guest paths
+ *   maps, smaps, numa_maps         mapped files at their guest paths
  * The text is made when the file is opened, not at each read as Linux does:
  * a reader that keeps the fd and reads it again (lseek 0) sees the same
  * snapshot.
@@ -205,13 +205,39 @@ static void map_line(FILE *out, const char *line)
 	fprintf(out, "%s%s\n", guest, del ? deleted : "");
 }
 
-static void put_maps(FILE *out, FILE *in)
+/* numa_maps: "ADDR POLICY file=PATH key=value...": the path at its guest path. */
+static void numa_line(FILE *out, const char *line)
+{
+	const char *path = strstr(line, " file=");
+	char guest[PATH_MAX];
+	size_t len;
+
+	if (!path) {
+		fputs(line, out);
+		return;
+	}
+	path += 6;
+	len = strcspn(path, " \n");
+	if (kbox_vfs_guest_path_of_host(path, len, guest, sizeof(guest)) < 0) {
+		fputs(line, out);
+		return;
+	}
+	fwrite(line, 1, (size_t)(path - line), out);
+	fputs(guest, out);
+	fputs(path + len, out);
+}
+
+static void put_maps(FILE *out, FILE *in, bool numa)
 {
 	char *line = NULL;
 	size_t cap = 0;
 
-	while (getline(&line, &cap, in) > 0)
-		map_line(out, line);
+	while (getline(&line, &cap, in) > 0) {
+		if (numa)
+			numa_line(out, line);
+		else
+			map_line(out, line);
+	}
 	free(line);
 }
 
@@ -224,7 +250,8 @@ enum proc_file {
 	PF_MOUNTSTATS,
 	PF_STATUS,
 	PF_STAT,
-	PF_MAPS
+	PF_MAPS,
+	PF_NUMA_MAPS
 };
 
 static enum proc_file file_of(const char *name)
@@ -233,9 +260,14 @@ static enum proc_file file_of(const char *name)
 		const char *name;
 		enum proc_file f;
 	} files[] = {
-		{"mountinfo", PF_MOUNTINFO}, {"mounts", PF_MOUNTS}, {"mountstats", PF_MOUNTSTATS},
-		{"status", PF_STATUS},	     {"stat", PF_STAT},	    {"maps", PF_MAPS},
+		{"mountinfo", PF_MOUNTINFO},
+		{"mounts", PF_MOUNTS},
+		{"mountstats", PF_MOUNTSTATS},
+		{"status", PF_STATUS},
+		{"stat", PF_STAT},
+		{"maps", PF_MAPS},
 		{"smaps", PF_MAPS},
+		{"numa_maps", PF_NUMA_MAPS},
 	};
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -264,7 +296,7 @@ static int make_text(const struct kbox_nameidata *nd, enum proc_file f, pid_t pi
 	FILE *in = NULL;
 	int r = 0;
 
-	if (f == PF_STATUS || f == PF_STAT || f == PF_MAPS)
+	if (f == PF_STATUS || f == PF_STAT || f == PF_MAPS || f == PF_NUMA_MAPS)
 		r = host_file(nd, &in);
 	if (r < 0)
 		return r;
@@ -272,8 +304,8 @@ static int make_text(const struct kbox_nameidata *nd, enum proc_file f, pid_t pi
 		put_status(out, in, pid);
 	else if (f == PF_STAT)
 		put_stat(out, in);
-	else if (f == PF_MAPS)
-		put_maps(out, in);
+	else if (f == PF_MAPS || f == PF_NUMA_MAPS)
+		put_maps(out, in, f == PF_NUMA_MAPS);
 	else
 		r = kbox_vfs_proc_put_mounts(out, f == PF_MOUNTINFO ? KBOX_MOUNTINFO
 						  : f == PF_MOUNTS  ? KBOX_MOUNTS

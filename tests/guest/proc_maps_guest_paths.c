@@ -50,6 +50,35 @@ static void check(const char *file, const char *exe)
 	printf("%s: mapped paths are guest files: %s\n", file, r.paths && !r.bad ? "yes" : "no");
 }
 
+/* numa_maps: "ADDR POLICY file=PATH ...": every path is a guest file. */
+static void check_numa(void)
+{
+	char line[8192], path[4096];
+	FILE *f = fopen("/proc/self/numa_maps", "r");
+	int paths = 0, bad = 0;
+	struct stat st;
+
+	if (!f) {
+		printf("numa_maps: %s\n", errname(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " file=");
+
+		if (!p)
+			continue;
+		snprintf(path, sizeof(path), "%s", p + 6);
+		path[strcspn(path, " \n")] = '\0';
+		if (!strncmp(path, "/memfd:", 7))
+			continue;
+		paths++;
+		if (stat(path, &st))
+			bad++;
+	}
+	fclose(f);
+	printf("numa_maps: mapped paths are guest files: %s\n", paths && !bad ? "yes" : "no");
+}
+
 int main(void)
 {
 	char exe[4096];
@@ -62,5 +91,6 @@ int main(void)
 	exe[n] = '\0';
 	check("/proc/self/maps", exe);
 	check("/proc/self/smaps", exe);
+	check_numa();
 	return 0;
 }
