@@ -45,7 +45,8 @@ struct obj {
 	const struct kbox_mount *mnt;
 	uint32_t ino;
 	mode_t type;
-	int fd; /* memfd, or O_PATH of the stand-in */
+	int fd;	 /* memfd; -1 for a stand-in (opened by path) */
+	bool wr; /* opened for writing once: shared mappings may change it unseen */
 	dev_t hdev;
 	ino_t hino;
 	char *guest;
@@ -268,71 +269,82 @@ static bool is_dirty(int fd, struct stat *ms)
 				      ms->st_mtim.tv_nsec != clean_mtime.tv_nsec);
 }
 
-/* A hole of the memfd over what the image had: zeros, written. */
-static int zero_range(const struct kbox_mount *m, uint32_t ino, uint64_t off, uint64_t end,
-		      char *buf)
-{
-	memset(buf, 0, CHUNK);
-	while (off < end) {
-		size_t n = end - off > CHUNK ? CHUNK : (size_t)(end - off);
-		ssize_t w = kbox_ext4_write(m->ext4, ino, buf, n, off);
+#define WB_CHUNK (64u << 10)
 
-		if (w < 0)
-			return (int)w;
-		off += n;
-	}
-	return 0;
+/* True if [off, off + len) of the memfd or of the image (below @isize) holds data. */
+static bool has_data(struct obj *o, uint64_t off, size_t len, uint64_t isize)
+{
+	off_t d = lseek(o->fd, (off_t)off, SEEK_DATA);
+	int64_t e;
+
+	if (d >= 0 && (uint64_t)d < off + len)
+		return true;
+	if (off >= isize)
+		return false;
+	e = kbox_ext4_seek(o->mnt->ext4, o->ino, off, SEEK_DATA);
+	return e >= 0 && (uint64_t)e < off + len;
 }
 
-/* The memfd's data into the image in ascending order, then its size. */
+/* One piece: written when it differs from the image (a hole reads as zeros on both sides). */
+static int sync_piece(struct obj *o, uint64_t off, size_t len, uint64_t isize, char *mbuf,
+		      char *ibuf)
+{
+	ssize_t n, w;
+
+	if (!has_data(o, off, len, isize))
+		return 0;
+	n = pread(o->fd, mbuf, len, (off_t)off);
+	if (n != (ssize_t)len)
+		return -EIO;
+	memset(ibuf, 0, len);
+	if (off < isize) {
+		n = kbox_ext4_read(o->mnt->ext4, o->ino, ibuf, len, off);
+		if (n < 0)
+			return (int)n;
+	}
+	if (off < isize && memcmp(mbuf, ibuf, len) == 0)
+		return 0;
+	w = kbox_ext4_write(o->mnt->ext4, o->ino, mbuf, len, off);
+	return w < 0 ? (int)w : 0;
+}
+
+/*
+ * The memfd's content into the image: a shorter file is truncated first,
+ * then what differs is written in ascending order, then a longer size.
+ * Comparing catches writes through shared mappings too, which do not move
+ * a memfd's mtime.
+ */
 static int write_back(struct obj *o)
 {
 	struct stat ms, is;
-	uint64_t off = 0, old;
+	uint64_t off, isize;
 	char *buf;
 	int r;
 
-	if (!S_ISREG(o->type) || !is_dirty(o->fd, &ms))
+	if (!S_ISREG(o->type) || !(is_dirty(o->fd, &ms) || o->wr))
 		return 0;
 	r = kbox_ext4_getattr(o->mnt->ext4, o->ino, &is);
 	if (r < 0 || is.st_nlink == 0)
 		return r < 0 ? r : 0; /* gone: nothing to keep */
-	old = (uint64_t)is.st_size;
-	if ((uint64_t)ms.st_size < old) {
+	if (fstat(o->fd, &ms) < 0)
+		return -errno;
+	isize = (uint64_t)is.st_size;
+	if ((uint64_t)ms.st_size < isize) {
 		r = kbox_ext4_truncate(o->mnt->ext4, o->ino, (uint64_t)ms.st_size);
-		old = (uint64_t)ms.st_size;
+		isize = (uint64_t)ms.st_size;
 	}
-	buf = malloc(CHUNK);
+	buf = malloc(2 * WB_CHUNK);
 	if (!buf)
 		return -ENOMEM;
-	while (r == 0 && off < (uint64_t)ms.st_size) {
-		off_t data = lseek(o->fd, (off_t)off, SEEK_DATA);
-		uint64_t end;
+	for (off = 0; r == 0 && off < (uint64_t)ms.st_size; off += WB_CHUNK) {
+		uint64_t left = (uint64_t)ms.st_size - off;
 
-		if (data < 0)
-			data = ms.st_size;
-		if ((uint64_t)data > off && off < old)
-			r = zero_range(o->mnt, o->ino, off,
-				       (uint64_t)data < old ? (uint64_t)data : old, buf);
-		if (r < 0 || data >= ms.st_size)
-			break;
-		off = (uint64_t)data;
-		end = (uint64_t)lseek(o->fd, (off_t)off, SEEK_HOLE);
-		while (r == 0 && off < end) {
-			ssize_t n = pread(o->fd, buf, end - off > CHUNK ? CHUNK : end - off,
-					  (off_t)off);
-			ssize_t w =
-				n > 0 ? kbox_ext4_write(o->mnt->ext4, o->ino, buf, (size_t)n, off)
-				      : -EIO;
-
-			r = w < 0 ? (int)w : 0;
-			off += (uint64_t)(n > 0 ? n : 0);
-		}
+		r = sync_piece(o, off, left < WB_CHUNK ? (size_t)left : WB_CHUNK, isize, buf,
+			       buf + WB_CHUNK);
 	}
 	free(buf);
 	if (r == 0 && (uint64_t)ms.st_size > (uint64_t)is.st_size)
-		r = kbox_ext4_truncate(o->mnt->ext4, o->ino,
-				       (uint64_t)ms.st_size); /* a trailing hole */
+		r = kbox_ext4_truncate(o->mnt->ext4, o->ino, (uint64_t)ms.st_size);
 	if (r == 0)
 		mark_clean(o->fd);
 	return r;
@@ -383,12 +395,12 @@ static int obj_host(struct obj *o, const struct stat *st)
 			mark_clean(o->fd);
 	} else {
 		r = make_standin(o, path, sizeof(path));
+		if (r == 0 && lstat(path, &hs) < 0)
+			r = -errno;
 		if (r < 0)
 			return r;
-		o->fd = open(path, O_PATH | O_CLOEXEC);
-		r = o->fd < 0 ? -errno : 0;
 	}
-	if (r == 0 && fstat(o->fd, &hs) < 0)
+	if (r == 0 && o->fd >= 0 && fstat(o->fd, &hs) < 0)
 		r = -errno;
 	if (r < 0)
 		return r;
@@ -452,6 +464,8 @@ static int obj_open(struct obj *o, int oflags)
 
 	if (S_ISREG(o->type)) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
+		if ((oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH))
+			o->wr = true;
 		if ((oflags & O_TRUNC) && (oflags & O_ACCMODE) != O_RDONLY &&
 		    ftruncate(o->fd, 0) < 0)
 			return -errno;
@@ -781,7 +795,9 @@ static int writable(const struct kbox_nameidata *nd)
 	return nd->mnt->readonly || !kbox_ext4_is_rw(nd->mnt->ext4) ? -EROFS : 0;
 }
 
-static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd)
+/* filename_create(): EEXIST first, then a trailing "/" only for mkdir, EROFS, permission. */
+static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+			bool dir)
 {
 	unsigned ino;
 	struct stat st;
@@ -794,7 +810,7 @@ static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nam
 		return -EEXIST;
 	if (r != -ENOENT)
 		return r;
-	if (nd->trailing_slash)
+	if (nd->trailing_slash && !dir)
 		return -ENOENT;
 	return writable(nd) ?: may_create(ctx, nd);
 }
@@ -804,22 +820,13 @@ int kbox_img_mkdir(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
 	unsigned ino;
 	uid_t uid;
 	gid_t gid;
-	int r = nd->last == KBOX_LAST_NORM && nd->trailing_slash ? 0 : create_check(ctx, nd);
+	int r = create_check(ctx, nd, true);
 
-	if (nd->last == KBOX_LAST_NORM && nd->trailing_slash) {
-		struct stat st;
-
-		r = kbox_img_child(nd->mnt, nd->ino, nd->name, &ino, &st);
-		if (r == 0)
-			return -EEXIST;
-		r = writable(nd) ?: may_create(ctx, nd);
-	}
 	if (r < 0)
 		return r;
 	mode = S_IFDIR | (mode & 07777);
 	new_owner(ctx, nd, &uid, &gid, &mode);
-	return kbox_ext4_mkdir(nd->mnt->ext4, nd->ino, nd->name, (mode & 07777) | S_IFDIR, uid, gid,
-			       &ino);
+	return kbox_ext4_mkdir(nd->mnt->ext4, nd->ino, nd->name, mode, uid, gid, &ino);
 }
 
 int kbox_img_mknod(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, mode_t mode,
@@ -829,7 +836,7 @@ int kbox_img_mknod(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
 	unsigned ino;
 	uid_t uid;
 	gid_t gid;
-	int r = create_check(ctx, nd);
+	int r = create_check(ctx, nd, false);
 
 	if (r < 0)
 		return r;
@@ -848,7 +855,7 @@ int kbox_img_symlink(const struct kbox_lookup_ctx *ctx, const struct kbox_nameid
 	uid_t uid;
 	gid_t gid;
 	mode_t mode = S_IFLNK | 0777;
-	int r = create_check(ctx, nd);
+	int r = create_check(ctx, nd, false);
 
 	if (r < 0)
 		return r;
@@ -912,7 +919,7 @@ int kbox_img_link(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata
 		return r;
 	if (S_ISDIR(ost.st_mode))
 		return -EPERM;
-	r = create_check(ctx, n);
+	r = create_check(ctx, n, false);
 	if (r < 0)
 		return r;
 	return kbox_ext4_link(n->mnt->ext4, oino, n->ino, n->name);
@@ -1104,7 +1111,8 @@ void kbox_img_fini(void)
 		for (; o; o = next) {
 			next = o->by_ino;
 			kbox_ext4_iput(o->mnt->ext4, o->ino);
-			close(o->fd);
+			if (o->fd >= 0)
+				close(o->fd);
 			free(o->guest);
 			free(o);
 		}

@@ -161,8 +161,55 @@ run_scripts() {
 			else
 				t_fail "$id" "@$out.diff" "kbox stderr:" "@$out.kbox.err"
 			fi
+			image_script "$kind" "$mode" "$name" "$out"
 		done
 	done
+}
+
+# ---- the same scripts in an ext4 image of each root ------------------------
+
+# image_of KIND: img= the image of root KIND (made once, with every script in /it): busybox as
+# the user owns it, Debian --root-owned (files belong to root in the image).
+declare -A images=()
+image_of() {
+	local kind=$1 r=${roots[$1]} f owned=()
+	img=$work/$1.ext4
+	if [ -z "${images[$kind]:-}" ]; then
+		mkdir -p "$r/it/work"
+		for f in "$here"/guest/*.sh; do cp "$f" "$r/it/"; done
+		give_to_user "$r/it"
+		[ "$kind" = debian ] && owned=(--root-owned)
+		kbox_run image create "${owned[@]}" --from "$r" "$img" >"$work/$kind.image.log" 2>&1 ||
+			{ cat "$work/$kind.image.log"; return 1; }
+		images[$kind]=$img
+	fi
+	img=${images[$kind]}
+}
+
+# image_script KIND MODE NAME OUT: script NAME in the image of KIND, compared
+# with its native run (OUT.native); e2fsck -fn must find the image clean.
+image_script() {
+	local kind=$1 mode=$2 name=$3 out=$4 id="script/$1-image/$2/$3" img rc flag=-r
+	selected "$id" || return 0
+	need_kbox "$id" || return 0
+	command -v e2fsck >/dev/null || { t_skip "$id" "no e2fsck"; return 0; }
+	image_of "$kind" || { t_fail "$id" "kbox image create failed"; return 0; }
+	# A fresh work dir, made by kbox in the image (as root: the Debian image is root's).
+	kbox_run -r "$img" -0 -- /bin/sh -c 'rm -rf /it/work && mkdir /it/work &&
+		chown '"$(test_uid):$(test_gid)"' /it/work' >"$out.img.prep" 2>&1 ||
+		{ t_fail "$id" "preparing /it/work failed:" "@$out.img.prep"; return 0; }
+	[ "$mode" = S ] && flag=-S
+	rc=0
+	kbox_run "$flag" "$img" -w /it/work -- /bin/sh "/it/$name.sh" >"$out.img" \
+		2>"$out.img.err" </dev/null || rc=$?
+	echo "[exit $rc]" >>"$out.img"
+	if ! e2fsck -fn "$img" >"$out.fsck" 2>&1; then
+		t_fail "$id" "e2fsck -fn finds the image unclean:" "@$out.fsck"
+	elif diff -u --label native --label kbox-image "$out.native" "$out.img" >"$out.img.diff"; then
+		t_pass "$id"
+	else
+		t_fail "$id" "@$out.img.diff" "kbox stderr:" "@$out.img.err"
+	fi
 }
 
 # ---- cli -------------------------------------------------------------------
