@@ -27,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -598,6 +600,56 @@ static int open_existing(const struct kbox_lookup_ctx *ctx, const struct stat *s
 	return kbox_owner_permission(cred_of(ctx), st, open_mask(oflags));
 }
 
+static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+			bool dir);
+
+static int socket_path(const struct kbox_mount *m, uint32_t ino, char *path, size_t size)
+{
+	struct obj o = {.mnt = m, .ino = ino, .type = S_IFSOCK};
+
+	return standin_path(&o, path, size);
+}
+
+/* O_PATH of a socket: its bound host socket (connect goes there), else nobody listens. */
+static int socket_standin(const struct kbox_mount *m, uint32_t ino)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (socket_path(m, ino, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ECONNREFUSED : -errno;
+	return fd;
+}
+
+int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+		       int sockfd, mode_t umask)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	unsigned ino;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode = S_IFSOCK | (0777 & ~umask);
+	int r = create_check(ctx, nd, false);
+
+	if (r < 0)
+		return r == -EEXIST ? -EADDRINUSE : r;
+	if (socket_path(nd->mnt, 0, sun.sun_path, sizeof(sun.sun_path) - 12) < 0)
+		return -ENAMETOOLONG; /* the stand-in's name must fit sun_path */
+	new_owner(ctx, nd, &uid, &gid, &mode);
+	r = kbox_ext4_mknod(nd->mnt->ext4, nd->ino, nd->name, mode, 0, uid, gid, &ino);
+	if (r < 0)
+		return r;
+	socket_path(nd->mnt, ino, sun.sun_path, sizeof(sun.sun_path));
+	unlink(sun.sun_path); /* a socket gone before whose inode number came back */
+	r = bind(sockfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
+	if (r < 0)
+		kbox_ext4_unlink(nd->mnt->ext4, nd->ino, nd->name);
+	return r;
+}
+
 int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, int oflags,
 		  mode_t mode)
 {
@@ -616,7 +668,9 @@ int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata
 		r = open_existing(ctx, &st, oflags);
 	if (r < 0)
 		return r;
-	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISSOCK(st.st_mode))
+	if (S_ISSOCK(st.st_mode))
+		return (oflags & O_PATH) ? socket_standin(nd->mnt, ino) : -ENXIO;
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
 		return (oflags & O_PATH) ? -EOPNOTSUPP : open_device(&st, oflags);
 	r = guest_of(nd, guest, sizeof(guest));
 	if (r < 0)
@@ -627,6 +681,21 @@ int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata
 		r = obj_open(o, oflags);
 	pthread_mutex_unlock(&lock);
 	return r;
+}
+
+int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size)
+{
+	struct obj *o;
+	int n = -ENOENT;
+
+	if (!any_image)
+		return n;
+	pthread_mutex_lock(&lock);
+	o = find_host(dev, ino);
+	if (o)
+		n = snprintf(out, size, "%s", o->guest);
+	pthread_mutex_unlock(&lock);
+	return n >= (int)size ? -ENAMETOOLONG : n;
 }
 
 int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *guest, size_t size)
@@ -886,6 +955,45 @@ int kbox_img_remove(const struct kbox_lookup_ctx *ctx, const struct kbox_nameida
 		   : kbox_ext4_unlink(nd->mnt->ext4, nd->ino, nd->name);
 }
 
+/* Guest paths under @from[0..flen) now under @to (to NULL: a placeholder, for exchange). */
+static void move_paths(const char *from, size_t flen, const char *to)
+{
+	char buf[PATH_MAX];
+
+	for (int b = 0; b < NBUCKETS; b++) {
+		for (struct obj *x = ino_tab[b]; x; x = x->by_ino) {
+			char *g;
+
+			if (!kbox_path_has_prefix(x->guest, strlen(x->guest), from, flen))
+				continue;
+			if (snprintf(buf, sizeof(buf), "%s%s", to, x->guest + flen) >=
+				    (int)sizeof(buf) ||
+			    !(g = strdup(buf)))
+				continue;
+			free(x->guest);
+			x->guest = g;
+		}
+	}
+}
+
+/* Host objects below a renamed name keep their guest paths right (dirfds, fchdir, maps). */
+static void renamed(const struct kbox_nameidata *o, const struct kbox_nameidata *n, bool exchange)
+{
+	char og[PATH_MAX], ng[PATH_MAX], tmp[] = "\x01kbox-exchange";
+
+	if (guest_of(o, og, sizeof(og)) < 0 || guest_of(n, ng, sizeof(ng)) < 0)
+		return;
+	pthread_mutex_lock(&lock);
+	if (exchange) {
+		move_paths(ng, strlen(ng), tmp);
+		move_paths(og, strlen(og), ng);
+		move_paths(tmp, strlen(tmp), og);
+	} else {
+		move_paths(og, strlen(og), ng);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 int kbox_img_rename(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *o,
 		    const struct kbox_nameidata *n, unsigned flags)
 {
@@ -905,7 +1013,10 @@ int kbox_img_rename(const struct kbox_lookup_ctx *ctx, const struct kbox_nameida
 		return r;
 	if ((o->trailing_slash || n->trailing_slash) && !S_ISDIR(ost.st_mode))
 		return -ENOTDIR;
-	return kbox_ext4_rename(o->mnt->ext4, o->ino, o->name, n->ino, n->name, flags);
+	r = kbox_ext4_rename(o->mnt->ext4, o->ino, o->name, n->ino, n->name, flags);
+	if (r == 0)
+		renamed(o, n, (flags & RENAME_EXCHANGE) != 0);
+	return r;
 }
 
 int kbox_img_link(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *o,
@@ -987,13 +1098,20 @@ static int setattr_ino(const struct kbox_vfs_cred *c, const struct kbox_mount *m
 		r = -EROFS;
 	if (r < 0)
 		return r;
-	if (sa->valid & KBOX_EXT4_SET_MODE) {
-		pthread_mutex_lock(&lock);
-		o = find_ino(m, ino);
-		if (o && S_ISREG(o->type))
+	/*
+	 * The image gets the memfd's changes first: its times and size are
+	 * then the image's, and the new ones set here are not hidden by them.
+	 */
+	pthread_mutex_lock(&lock);
+	o = find_ino(m, ino);
+	if (o && S_ISREG(o->type)) {
+		r = write_back(o);
+		if (sa->valid & KBOX_EXT4_SET_MODE)
 			fchmod(o->fd, (sa->mode & 0777) | 0600);
-		pthread_mutex_unlock(&lock);
 	}
+	pthread_mutex_unlock(&lock);
+	if (r < 0)
+		return r;
 	if (sa->valid & KBOX_EXT4_SET_SIZE) {
 		/* The memfd is what open fds see: truncate it, the image follows at write-back. */
 		pthread_mutex_lock(&lock);

@@ -129,6 +129,11 @@ int kbox_img_xattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
  * @fd is one, 0 when not.
  */
 int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *guest, size_t size);
+/* bind(2) of a socket at nd's name: the inode in the image, the host socket at a stand-in. */
+int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+		       int sockfd, mode_t umask);
+/* Guest path of the image object whose host object is @dev/@ino: its length, or -ENOENT. */
+int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size);
 long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64);
 
 #endif

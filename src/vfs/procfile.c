@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -174,6 +175,17 @@ static const char *map_path(const char *line)
 	return *p == '/' ? p : NULL;
 }
 
+/* An image file's memfd: its guest path, by the line's device and inode. */
+static bool image_path(const char *line, char *guest, size_t size)
+{
+	unsigned maj, mnr;
+	unsigned long long ino;
+
+	if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &mnr, &ino) != 3)
+		return false;
+	return kbox_img_guest_of_host(makedev(maj, mnr), (ino_t)ino, guest, size) > 0;
+}
+
 /*
  * The mapped files at their guest paths. A path under no mount keeps the
  * host's text: a memfd ("/memfd:kbox-stub (deleted)", the exec stub kbox
@@ -195,6 +207,11 @@ static void map_line(FILE *out, const char *line)
 	}
 	len = strcspn(path, "\n");
 	del = len > dlen && !memcmp(path + len - dlen, deleted, dlen);
+	if (!strncmp(path, "/memfd:kbox-image", 17) && image_path(line, guest, sizeof(guest))) {
+		fwrite(line, 1, (size_t)(path - line), out);
+		fprintf(out, "%s\n", guest);
+		return;
+	}
 	/* (a memfd's name is no path, even where the host's / is a guest mount) */
 	if (!strncmp(path, "/memfd:", 7) ||
 	    kbox_vfs_guest_path_of_host(path, len - (del ? dlen : 0), guest, sizeof(guest)) < 0) {
