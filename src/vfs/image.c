@@ -316,7 +316,7 @@ static int sync_piece(struct obj *o, uint64_t off, size_t len, uint64_t isize, c
  * Comparing catches writes through shared mappings too, which do not move
  * a memfd's mtime.
  */
-static int write_back(struct obj *o)
+static int write_back_any(struct obj *o, bool unlinked)
 {
 	struct stat ms, is;
 	uint64_t off, isize;
@@ -326,8 +326,8 @@ static int write_back(struct obj *o)
 	if (!S_ISREG(o->type) || !(is_dirty(o->fd, &ms) || o->wr))
 		return 0;
 	r = kbox_ext4_getattr(o->mnt->ext4, o->ino, &is);
-	if (r < 0 || is.st_nlink == 0)
-		return r < 0 ? r : 0; /* gone: nothing to keep */
+	if (r < 0 || (is.st_nlink == 0 && !unlinked))
+		return r; /* a file gone keeps nothing (unless linkat names it again) */
 	if (fstat(o->fd, &ms) < 0)
 		return -errno;
 	isize = (uint64_t)is.st_size;
@@ -350,6 +350,11 @@ static int write_back(struct obj *o)
 	if (r == 0)
 		mark_clean(o->fd);
 	return r;
+}
+
+static int write_back(struct obj *o)
+{
+	return write_back_any(o, false);
 }
 
 static void obj_insert(struct obj *o)
@@ -602,6 +607,7 @@ static int open_existing(const struct kbox_lookup_ctx *ctx, const struct stat *s
 
 static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
 			bool dir);
+static int writable(const struct kbox_nameidata *nd);
 
 static int socket_path(const struct kbox_mount *m, uint32_t ino, char *path, size_t size)
 {
@@ -650,6 +656,75 @@ int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_name
 	return r;
 }
 
+/*
+ * O_TMPFILE: a file made under a hidden name and unlinked at once, kept by
+ * kbox's reference (link count 0) until linkat names it or the run ends.
+ */
+static int open_tmpfile(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+			int oflags, mode_t mode)
+{
+	static unsigned seq;
+	struct kbox_nameidata dir = *nd;
+	char name[64], guest[PATH_MAX];
+	struct stat st;
+	unsigned dino;
+	uint32_t ino;
+	struct obj *o;
+	int r = kbox_img_child(nd->mnt, nd->ino, nd->name, &dino, &st);
+
+	if (r == 0 && !S_ISDIR(st.st_mode))
+		r = -ENOTDIR;
+	if (r == 0 && (oflags & O_ACCMODE) == O_RDONLY)
+		r = -EINVAL;
+	if (r < 0)
+		return r;
+	dir.ino = dino;
+	dir.last = KBOX_LAST_NORM;
+	dir.trailing_slash = false;
+	snprintf(name, sizeof(name), ".kbox-tmpfile.%d.%u", (int)getpid(),
+		 __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	snprintf(dir.name, sizeof(dir.name), "%s", name);
+	r = writable(&dir) ?: img_create(ctx, &dir, mode, &ino, &st);
+	if (r < 0)
+		return r;
+	if (guest_of(nd, guest, sizeof(guest)) < 0 ||
+	    (size_t)snprintf(guest + strlen(guest), sizeof(guest) - strlen(guest), "/#%u", ino) >=
+		    sizeof(guest) - strlen(guest))
+		snprintf(guest, sizeof(guest), "/#%u", ino);
+	pthread_mutex_lock(&lock);
+	o = obj_get(nd->mnt, ino, &st, guest, &r);
+	if (o)
+		r = obj_open(o, oflags & ~O_TMPFILE);
+	pthread_mutex_unlock(&lock);
+	kbox_ext4_unlink(nd->mnt->ext4, dino, name);
+	return r;
+}
+
+int kbox_vfs_image_link_fd(int fd, const struct kbox_lookup_ctx *ctx,
+			   const struct kbox_nameidata *n)
+{
+	const struct kbox_mount *m;
+	unsigned ino;
+	struct obj *o;
+	int r = kbox_img_of_fd(fd, &m, &ino, NULL, 0);
+
+	if (r <= 0)
+		return r < 0 ? r : 1;
+	if (m != n->mnt)
+		return -EXDEV;
+	r = create_check(ctx, n, false);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&lock);
+	o = find_ino(m, ino);
+	if (o)
+		r = write_back_any(o, true); /* its data before its name */
+	pthread_mutex_unlock(&lock);
+	if (r == 0)
+		r = kbox_ext4_link(m->ext4, ino, n->ino, n->name);
+	return r;
+}
+
 int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, int oflags,
 		  mode_t mode)
 {
@@ -660,7 +735,7 @@ int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata
 	int r;
 
 	if ((oflags & O_TMPFILE) == O_TMPFILE)
-		return -EOPNOTSUPP;
+		return open_tmpfile(ctx, nd, oflags, mode);
 	r = kbox_img_child(nd->mnt, nd->ino, nd->name, &ino, &st);
 	if (r == -ENOENT && (oflags & O_CREAT))
 		r = img_create(ctx, nd, mode, &ino, &st);
@@ -683,7 +758,8 @@ int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata
 	return r;
 }
 
-int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size)
+int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *gdev,
+			   unsigned *gino)
 {
 	struct obj *o;
 	int n = -ENOENT;
@@ -692,8 +768,11 @@ int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size)
 		return n;
 	pthread_mutex_lock(&lock);
 	o = find_host(dev, ino);
-	if (o)
+	if (o) {
 		n = snprintf(out, size, "%s", o->guest);
+		*gdev = o->mnt->dev;
+		*gino = o->ino;
+	}
 	pthread_mutex_unlock(&lock);
 	return n >= (int)size ? -ENAMETOOLONG : n;
 }

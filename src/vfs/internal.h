@@ -132,8 +132,15 @@ int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *gue
 /* bind(2) of a socket at nd's name: the inode in the image, the host socket at a stand-in. */
 int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
 		       int sockfd, mode_t umask);
-/* Guest path of the image object whose host object is @dev/@ino: its length, or -ENOENT. */
-int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size);
+/*
+ * Guest path of the image object whose host object is @dev/@ino: its
+ * length, or -ENOENT; *gdev and *gino get the guest's device and inode.
+ */
+int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *gdev,
+			   unsigned *gino);
+/* linkat(fd, "", AT_EMPTY_PATH) of an image object: 1 when @fd is none. */
+int kbox_vfs_image_link_fd(int fd, const struct kbox_lookup_ctx *ctx,
+			   const struct kbox_nameidata *n);
 long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64);
 
 #endif

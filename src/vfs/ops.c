@@ -305,7 +305,13 @@ int kbox_vfs_link_fd(int fd, const struct kbox_lookup_ctx *nctx, const char *npa
 
 	if (r < 0)
 		return r;
-	r = n.mnt->ext4 ? -EOPNOTSUPP : create_allowed(nctx, &n);
+	r = kbox_vfs_image_link_fd(fd, nctx, &n);
+	if (r != 1) {
+		kbox_dcache_forget(&n);
+		kbox_nameidata_release(&n);
+		return r;
+	}
+	r = n.mnt->ext4 ? -EXDEV : create_allowed(nctx, &n);
 	if (r == 0)
 		r = kbox_hostdir_link_fd(fd, n.dirfd, host_name(&n, buf));
 	kbox_dcache_forget(&n);

@@ -227,8 +227,15 @@ image_scratch() {
 		kbox_run image create --size 1G --from "$root" "$image" >"$work/image.log" 2>&1 ||
 			{ t_fail "guest/$id" "kbox image create failed:" "@$work/image.log"; return 1; }
 	fi
+	# Owned by the guest's identity, as the tree's scratch dir is the user's.
+	local ids
+	ids="$(test_uid):$(test_gid)"
+	case " $2 " in
+	*" -0 "* | *" -S "*) ids=0:0 ;;
+	*" --change-id "*) ids=$(sed 's/.*--change-id \([0-9:]*\).*/\1/' <<<"$2") ;;
+	esac
 	kbox_run -r "$image" -0 -- /bin/sh -c "rm -rf $1 && mkdir -p $1 &&
-		chown $(test_uid):$(test_gid) $1" >"$work/scratch.log" 2>&1 ||
+		chown $ids $1" >"$work/scratch.log" 2>&1 ||
 		{ t_fail "guest/$id" "making $1 in the image failed:" "@$work/scratch.log"; return 1; }
 }
 
@@ -351,7 +358,7 @@ for v in $variants; do
 		fi
 		kroot=$root
 		if [ "$use_image" -eq 1 ]; then
-			image_scratch "/scratch/$v.$cname.kbox" || continue
+			image_scratch "/scratch/$v.$cname.kbox" "$kflags" || continue
 			kroot=$image
 		else
 			new_scratch "/scratch/$v.$cname.kbox"
