@@ -128,6 +128,11 @@ int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess)
 
 	if (r < 0)
 		return r;
+	r = kbox_vfs_image_fd_access(t.kfd, c, mode);
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
 	if (!c)
 		return done(&t, faccessat(t.kfd, "", mode, AT_EMPTY_PATH | eaccess));
 	r = fstat(t.kfd, &view) < 0 ? -errno : 0;
@@ -220,6 +225,11 @@ int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const 
 
 	if (r < 0)
 		return r;
+	r = kbox_vfs_image_fd_xattr(t.kfd, c, op, name, val, size, xflags);
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
 	if (c) {
 		r = kbox_owner_xattr(c, t.kfd, NULL, op, name, val, size, xflags);
 		close(t.kfd);

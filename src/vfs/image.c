@@ -1266,6 +1266,42 @@ int kbox_vfs_image_sync(void)
 	return any_image ? sync_all(true) : 0;
 }
 
+int kbox_vfs_image_fd_access(int fd, const struct kbox_vfs_cred *c, int mode)
+{
+	struct stat st;
+	int r = kbox_vfs_image_fstat(fd, &st);
+
+	if (r != 0 || !mode)
+		return r;
+	return kbox_owner_permission(c ? c : cred_of(NULL), &st, mode);
+}
+
+int kbox_vfs_image_fd_xattr(int fd, const struct kbox_vfs_cred *c, enum kbox_xattr_op op,
+			    const char *xname, void *val, size_t size, int xflags)
+{
+	struct kbox_nameidata nd = {.name = ".", .last = KBOX_LAST_DOT};
+	struct kbox_lookup_ctx ctx = {.cred = c};
+	const struct kbox_mount *m;
+	int r = kbox_img_of_fd(fd, &m, &nd.ino, NULL, 0);
+
+	if (r <= 0)
+		return r < 0 ? r : 1;
+	nd.mnt = m;
+	return kbox_img_xattr(&ctx, &nd, op, xname, val, size, xflags);
+}
+
+int kbox_img_may_search(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m, unsigned dir)
+{
+	const struct kbox_vfs_cred *c = cred_of(ctx);
+	struct stat st;
+	int r;
+
+	if (c->fsuid == 0)
+		return 0; /* CAP_DAC_READ_SEARCH */
+	r = img_stat(m, dir, &st);
+	return r < 0 ? r : kbox_owner_permission(c, &st, X_OK);
+}
+
 int kbox_vfs_image_fsync(int fd, bool datasync)
 {
 	struct stat st;

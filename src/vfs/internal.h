@@ -141,6 +141,9 @@ int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *
 /* linkat(fd, "", AT_EMPTY_PATH) of an image object: 1 when @fd is none. */
 int kbox_vfs_image_link_fd(int fd, const struct kbox_lookup_ctx *ctx,
 			   const struct kbox_nameidata *n);
+/* Search permission on image directory @dir for the caller (Linux's may_lookup). */
+int kbox_img_may_search(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
+			unsigned dir);
 long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64);
 
 #endif

@@ -304,8 +304,10 @@ static int walk_down_img(struct walk *w, const char *name, size_t n)
 	unsigned ino;
 	struct stat st;
 	size_t nlen;
-	int r = kbox_img_child(w->mnt, w->ino, name, &ino, &st);
+	int r = kbox_img_may_search(w->ctx, w->mnt, w->ino);
 
+	if (r == 0)
+		r = kbox_img_child(w->mnt, w->ino, name, &ino, &st);
 	if (r < 0)
 		return r;
 	if (S_ISLNK(st.st_mode)) {
@@ -456,6 +458,9 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 
 		nd->st_err = w->mnt->ext4 ? kbox_img_child(w->mnt, w->ino, name, &cino, &nd->st)
 					  : kbox_hostdir_lstat(w->fd, name, &nd->st);
+		if (w->mnt->ext4 && last == KBOX_LAST_NORM && nd->st_err == 0 &&
+		    (r = kbox_img_may_search(w->ctx, w->mnt, w->ino)) < 0)
+			return r;
 		if (nd->st_err == 0 && S_ISLNK(nd->st.st_mode) && follow) {
 			r = walk_readlink(w, name, -EINVAL, gen);
 			if (r != 2)

@@ -58,6 +58,10 @@ struct statx;
 struct kbox_ext4_setattr;
 struct kbox_vfs_cred;
 int kbox_vfs_image_fstat(int fd, struct stat *st);
+int kbox_vfs_image_fd_access(int fd, const struct kbox_vfs_cred *c, int mode);
+enum kbox_xattr_op;
+int kbox_vfs_image_fd_xattr(int fd, const struct kbox_vfs_cred *c, enum kbox_xattr_op op,
+			    const char *xname, void *val, size_t size, int xflags);
 int kbox_vfs_image_fstatx(int fd, struct statx *stx);
 /* @c NULL: the real user's permission checks. */
 int kbox_vfs_image_fd_setattr(int fd, const struct kbox_vfs_cred *c, struct kbox_ext4_setattr *sa);

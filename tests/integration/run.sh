@@ -4,6 +4,8 @@
 #             python3, gcc) run on the busybox and the Debian minbase root,
 #             natively first (bubblewrap: a namespace whose root is the same
 #             tree) and then under kbox; stdout and exit status must match.
+#             Each runs again under kbox in an ext4 image of that root
+#             (Debian's --root-owned), checked with e2fsck -fn after it.
 #             A script's "# roots:" line names the roots it runs on.
 #   cli       exit statuses, -w, -b, -0, --change-id, --version, --help
 #   packages  dpkg and apt-get install, verify and remove .debs built here,
