@@ -598,6 +598,8 @@ static int open_existing(const struct kbox_lookup_ctx *ctx, const struct stat *s
 		return -ELOOP;
 	if ((oflags & O_DIRECTORY) && !S_ISDIR(st->st_mode))
 		return -ENOTDIR;
+	if ((oflags & O_CREAT) && S_ISDIR(st->st_mode))
+		return -EISDIR;
 	if (oflags & O_PATH)
 		return 0;
 	if (S_ISDIR(st->st_mode) && write)
@@ -836,6 +838,7 @@ struct dents {
 	char *buf;
 	size_t size, used;
 	bool d64;
+	bool full; /* an entry did not fit */
 	uint64_t pos;
 };
 
@@ -846,8 +849,10 @@ static int put_dent(void *arg, const char *name, size_t len, uint32_t ino, unsig
 	size_t hdr = d->d64 ? 19 : 18, reclen = (hdr + len + 1 + (d->d64 ? 0 : 1) + 7) & ~(size_t)7;
 	char *p = d->buf + d->used;
 
-	if (d->used + reclen > d->size)
+	if (d->used + reclen > d->size) {
+		d->full = true;
 		return 1;
+	}
 	memset(p, 0, reclen);
 	if (d->d64) {
 		struct dirent64 *e = (struct dirent64 *)p;
@@ -889,8 +894,8 @@ long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64)
 	r = kbox_ext4_readdir(m->ext4, ino, &d.pos, put_dent, &d);
 	if (r < 0)
 		return r;
-	if (d.used == 0 && d.pos != (uint64_t)pos)
-		return -EINVAL;
+	if (d.used == 0 && d.full)
+		return -EINVAL; /* not even one entry fits: Linux's answer */
 	if (lseek(fd, (off_t)d.pos, SEEK_SET) < 0)
 		return -errno;
 	return (long)d.used;
