@@ -636,7 +636,8 @@ int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_name
 		       int sockfd, mode_t umask)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	unsigned ino;
+	char path[PATH_MAX];
+	unsigned ino = 0;
 	uid_t uid;
 	gid_t gid;
 	mode_t mode = S_IFSOCK | (0777 & ~umask);
@@ -644,13 +645,16 @@ int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_name
 
 	if (r < 0)
 		return r == -EEXIST ? -EADDRINUSE : r;
-	if (socket_path(nd->mnt, 0, sun.sun_path, sizeof(sun.sun_path) - 12) < 0)
+	if (strlen(private_dir) + 24 >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG; /* the stand-in's name must fit sun_path */
 	new_owner(ctx, nd, &uid, &gid, &mode);
 	r = kbox_ext4_mknod(nd->mnt->ext4, nd->ino, nd->name, mode, 0, uid, gid, &ino);
 	if (r < 0)
 		return r;
-	socket_path(nd->mnt, ino, sun.sun_path, sizeof(sun.sun_path));
+	r = socket_path(nd->mnt, ino, path, sizeof(path));
+	if (r < 0)
+		return r;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	unlink(sun.sun_path); /* a socket gone before whose inode number came back */
 	r = bind(sockfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ? -errno : 0;
 	if (r < 0)
@@ -669,8 +673,8 @@ static int open_tmpfile(const struct kbox_lookup_ctx *ctx, const struct kbox_nam
 	struct kbox_nameidata dir = *nd;
 	char name[64], guest[PATH_MAX];
 	struct stat st;
-	unsigned dino;
-	uint32_t ino;
+	unsigned dino = 0;
+	uint32_t ino = 0;
 	struct obj *o;
 	int r = kbox_img_child(nd->mnt, nd->ino, nd->name, &dino, &st);
 
@@ -706,7 +710,7 @@ int kbox_vfs_image_link_fd(int fd, const struct kbox_lookup_ctx *ctx,
 			   const struct kbox_nameidata *n)
 {
 	const struct kbox_mount *m;
-	unsigned ino;
+	unsigned ino = 0;
 	struct obj *o;
 	int r = kbox_img_of_fd(fd, &m, &ino, NULL, 0);
 
@@ -732,7 +736,7 @@ int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata
 {
 	char guest[PATH_MAX];
 	struct stat st;
-	uint32_t ino;
+	uint32_t ino = 0;
 	struct obj *o;
 	int r;
 
@@ -803,7 +807,7 @@ int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *gue
 int kbox_vfs_image_fstat(int fd, struct stat *st)
 {
 	const struct kbox_mount *m;
-	unsigned ino;
+	unsigned ino = 0;
 	int r = kbox_img_of_fd(fd, &m, &ino, NULL, 0);
 
 	return r <= 0 ? (r < 0 ? r : 1) : img_stat(m, ino, st);
@@ -824,7 +828,7 @@ int kbox_vfs_image_fstatx(int fd, struct statx *stx)
 int kbox_vfs_image_fd_setattr(int fd, const struct kbox_vfs_cred *c, struct kbox_ext4_setattr *sa)
 {
 	const struct kbox_mount *m;
-	unsigned ino;
+	unsigned ino = 0;
 	int r = kbox_img_of_fd(fd, &m, &ino, NULL, 0);
 
 	if (r <= 0)
@@ -880,7 +884,7 @@ static int put_dent(void *arg, const char *name, size_t len, uint32_t ino, unsig
 long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64)
 {
 	const struct kbox_mount *m;
-	unsigned ino;
+	unsigned ino = 0;
 	struct dents d = {.buf = buf, .size = size, .d64 = dirent64};
 	off_t pos;
 	int r = kbox_img_of_fd(fd, &m, &ino, NULL, 0);
@@ -905,7 +909,7 @@ long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64)
 
 int kbox_img_statx(const struct kbox_nameidata *nd, struct statx *stx)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	int r = kbox_img_child(nd->mnt, nd->ino, nd->name, &ino, &st);
 
@@ -927,7 +931,7 @@ int kbox_img_statx(const struct kbox_nameidata *nd, struct statx *stx)
 
 int kbox_img_access(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, int mode)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	int r = kbox_img_child(nd->mnt, nd->ino, nd->name, &ino, &st);
 
@@ -952,7 +956,7 @@ static int writable(const struct kbox_nameidata *nd)
 static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
 			bool dir)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	int r;
 
@@ -970,7 +974,7 @@ static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nam
 
 int kbox_img_mkdir(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, mode_t mode)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	uid_t uid;
 	gid_t gid;
 	int r = create_check(ctx, nd, true);
@@ -986,7 +990,7 @@ int kbox_img_mknod(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
 		   dev_t dev)
 {
 	const struct kbox_vfs_cred *c = cred_of(ctx);
-	unsigned ino;
+	unsigned ino = 0;
 	uid_t uid;
 	gid_t gid;
 	int r = create_check(ctx, nd, false);
@@ -1004,7 +1008,7 @@ int kbox_img_mknod(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
 int kbox_img_symlink(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
 		     const char *target)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	uid_t uid;
 	gid_t gid;
 	mode_t mode = S_IFLNK | 0777;
@@ -1020,7 +1024,7 @@ int kbox_img_symlink(const struct kbox_lookup_ctx *ctx, const struct kbox_nameid
 
 int kbox_img_remove(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, bool dir)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	int r = kbox_img_child(nd->mnt, nd->ino, nd->name, &ino, &st);
 
@@ -1081,7 +1085,7 @@ static void renamed(const struct kbox_nameidata *o, const struct kbox_nameidata 
 int kbox_img_rename(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *o,
 		    const struct kbox_nameidata *n, unsigned flags)
 {
-	unsigned oino, nino;
+	unsigned oino = 0, nino = 0;
 	struct stat ost, nst;
 	int r = kbox_img_child(o->mnt, o->ino, o->name, &oino, &ost), nr;
 
@@ -1106,7 +1110,7 @@ int kbox_img_rename(const struct kbox_lookup_ctx *ctx, const struct kbox_nameida
 int kbox_img_link(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *o,
 		  const struct kbox_nameidata *n)
 {
-	unsigned oino;
+	unsigned oino = 0;
 	struct stat ost;
 	int r = kbox_img_child(o->mnt, o->ino, o->name, &oino, &ost);
 
@@ -1213,7 +1217,7 @@ static int setattr_ino(const struct kbox_vfs_cred *c, const struct kbox_mount *m
 int kbox_img_setattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
 		     struct kbox_ext4_setattr *sa)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	int r = kbox_img_child(nd->mnt, nd->ino, nd->name, &ino, &st);
 
@@ -1224,7 +1228,7 @@ int kbox_img_xattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
 		   enum kbox_xattr_op op, const char *xname, void *val, size_t size, int xflags)
 {
 	struct kbox_ext4 *x = nd->mnt->ext4;
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	int r = kbox_img_child(nd->mnt, nd->ino, nd->name, &ino, &st);
 

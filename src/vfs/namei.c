@@ -118,7 +118,7 @@ static int walk_open(struct walk *w, const struct kbox_mount *m, const char *gue
 	int fd, from = m->fd;
 
 	if (m->ext4) {
-		unsigned ino;
+		unsigned ino = 0;
 		int r;
 
 		memcpy(rel, guest + mlen, len - mlen); /* guest[len] may not be the end */
@@ -217,7 +217,7 @@ static void guest_pop(struct walk *w)
 /* readlink of @name in an image directory: -EINVAL when it is no symlink. */
 static int img_readlink(struct walk *w, const char *name, char *buf, size_t size)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	int r = kbox_img_child(w->mnt, w->ino, name, &ino, &st);
 
@@ -301,7 +301,7 @@ static int walk_mount(struct walk *w, size_t nlen)
 /* walk_down() in an image: the backend's lookup, a directory entered by inode. */
 static int walk_down_img(struct walk *w, const char *name, size_t n)
 {
-	unsigned ino;
+	unsigned ino = 0;
 	struct stat st;
 	size_t nlen;
 	int r = kbox_img_may_search(w->ctx, w->mnt, w->ino);
@@ -454,7 +454,7 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 	}
 	nd->st_err = 1;
 	if (follow || want_dir || (w->flags & KBOX_LOOKUP_STAT)) {
-		unsigned cino;
+		unsigned cino = 0;
 
 		nd->st_err = w->mnt->ext4 ? kbox_img_child(w->mnt, w->ino, name, &cino, &nd->st)
 					  : kbox_hostdir_lstat(w->fd, name, &nd->st);

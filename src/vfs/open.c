@@ -318,7 +318,7 @@ int kbox_vfs_readlink(const struct kbox_lookup_ctx *ctx, const char *path, unsig
 		return r;
 	r = kbox_vfs_proc_link(ctx, nd.mnt, nd.parent_guest, nd.name, buf, size, false);
 	if (r == 0 && nd.mnt->ext4) {
-		unsigned ino;
+		unsigned ino = 0;
 		struct stat st;
 
 		r = kbox_img_child(nd.mnt, nd.ino, nd.name, &ino, &st);
