@@ -356,6 +356,49 @@ print(err(lambda: os.fchmod(fd, 0o600)), err(lambda: os.fchown(fd, os.getuid(), 
 	fi
 }
 
+# ---- image roots -----------------------------------------------------------
+
+# expect_fsck NAME IMAGE: e2fsck -fn finds IMAGE clean.
+expect_fsck() {
+	selected "$1" || return 0
+	if e2fsck -fn "$2" >"$work/fsck.out" 2>&1; then
+		t_pass "$1"
+	else
+		t_fail "$1" "e2fsck -fn $2:" "@$work/fsck.out"
+	fi
+}
+
+# kbox -r/-S on ext4 images of the busybox root: one as the user made it,
+# one --root-owned (files belong to root in the image, as a distribution's).
+run_image_cli() {
+	local bb=${roots[busybox]} img=$work/cli.ext4 rimg=$work/cli-root.ext4
+	selected 'image/*' || return 0
+	need_kbox image/create || return 0
+	kbox_run image create --from "$bb" "$img" >"$work/out" 2>&1 &&
+		kbox_run image create --root-owned --from "$bb" "$rimg" >>"$work/out" 2>&1 ||
+		{ t_fail image/create "kbox image create failed:" "@$work/out"; return 0; }
+	expect_kbox image/runs 0 '^hello$' -r "$img" -- /bin/echo hello
+	expect_kbox image/write 0 '^data$' -r "$img" -- \
+		/bin/sh -c 'mkdir -p /opt/x && echo data >/opt/x/f && cat /opt/x/f'
+	expect_kbox image/write_persists 0 '^data$' -r "$img" --read-only -- /bin/cat /opt/x/f
+	expect_kbox image/read_only_write_fails 1 '[Rr]ead-only' -r "$img" --read-only -- \
+		/bin/sh -c 'echo x >/opt/x/g'
+	expect_kbox image/rename_unlink 0 '^g$' -r "$img" -- \
+		/bin/sh -c 'cd /opt/x && mv f g && ln -s g l && rm l && ls'
+	expect_kbox image/root_owned_denied 1 'Permission denied' -r "$rimg" -- /bin/touch /etc/x
+	expect_kbox image/root_owned_root_id 0 '' -r "$rimg" -0 -- \
+		/bin/sh -c 'echo d >/etc/x && chown 7:7 /etc/x && sync'
+	expect_kbox image/chown_persists 0 '^7 7$' -r "$rimg" --read-only -- \
+		/bin/sh -c 'ls -ln /etc/x | { read -r m n u g r; echo $u $g; }'
+	expect_kbox image/system_root 0 '^x ok$' -S "$rimg" -- \
+		/bin/sh -c 'echo x >/tmp/t && test -r /proc/self/status && echo $(cat /tmp/t) ok'
+	expect_kbox image/mount_own_dev 0 '^different$' -S "$rimg" -- \
+		/bin/sh -c '[ "$(stat -c %d /)" != "$(stat -c %d /proc)" ] && echo different'
+	expect_kbox image/not_an_image 125 'neither' -r "$work/plainfile" -- /bin/true
+	expect_fsck image/fsck_clean "$img"
+	expect_fsck image/fsck_clean_root_owned "$rimg"
+}
+
 # ---- packages --------------------------------------------------------------
 
 # shellcheck source=packages.sh
@@ -668,6 +711,7 @@ source "$here/owner.sh"
 
 run_scripts
 run_cli
+run_image_cli
 run_owner
 run_packages
 run_procs
