@@ -381,7 +381,15 @@ static int make_standin(const struct obj *o, char *path, size_t size)
 		return -ENAMETOOLONG;
 	if (S_ISDIR(o->type))
 		return mkdir(path, 0700) < 0 && errno != EEXIST ? -errno : 0;
-	return mkfifo(path, 0600) < 0 && errno != EEXIST ? -errno : 0;
+	if (S_ISFIFO(o->type))
+		return mkfifo(path, 0600) < 0 && errno != EEXIST ? -errno : 0;
+	/* A device or symlink opened with O_PATH: an empty file, only ever O_PATH. */
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 static int obj_host(struct obj *o, const struct stat *st)
@@ -473,7 +481,7 @@ static int obj_open(struct obj *o, int oflags)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
 		if ((oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH))
 			o->wr = true;
-		if ((oflags & O_TRUNC) && (oflags & O_ACCMODE) != O_RDONLY &&
+		if ((oflags & O_TRUNC) && (oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH) &&
 		    ftruncate(o->fd, 0) < 0)
 			return -errno;
 	} else if (standin_path(o, path, sizeof(path)) < 0) {
@@ -594,8 +602,8 @@ static int open_existing(const struct kbox_lookup_ctx *ctx, const struct stat *s
 
 	if ((oflags & O_CREAT) && (oflags & O_EXCL))
 		return -EEXIST;
-	if (S_ISLNK(st->st_mode))
-		return -ELOOP;
+	if (S_ISLNK(st->st_mode) && !(oflags & O_PATH))
+		return -ELOOP; /* O_NOFOLLOW met a symlink */
 	if ((oflags & O_DIRECTORY) && !S_ISDIR(st->st_mode))
 		return -ENOTDIR;
 	if ((oflags & O_CREAT) && S_ISDIR(st->st_mode))
@@ -751,8 +759,8 @@ int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata
 		return r;
 	if (S_ISSOCK(st.st_mode))
 		return (oflags & O_PATH) ? socket_standin(nd->mnt, ino) : -ENXIO;
-	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
-		return (oflags & O_PATH) ? -EOPNOTSUPP : open_device(&st, oflags);
+	if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && !(oflags & O_PATH))
+		return open_device(&st, oflags);
 	r = guest_of(nd, guest, sizeof(guest));
 	if (r < 0)
 		return r;
