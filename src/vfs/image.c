@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -424,6 +425,23 @@ static int obj_host(struct obj *o, const struct stat *st)
 	return 0;
 }
 
+/*
+ * kbox keeps one memfd per image file opened so far, so it may need more
+ * fds than the usual soft limit: at the first EMFILE it takes the hard one.
+ * (Only then, so guests, forked earlier, keep the limits they were given.)
+ */
+static bool more_fds(void)
+{
+	static bool raised;
+	struct rlimit rl;
+
+	if (raised || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return false;
+	raised = true;
+	rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
 /* The host object of inode @ino (made at its first open), under the lock. */
 static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struct stat *st,
 			   const char *guest, int *err)
@@ -452,6 +470,12 @@ static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struc
 	o->ino = ino;
 	o->type = st->st_mode & S_IFMT;
 	*err = obj_host(o, st);
+	if (*err == -EMFILE && more_fds()) {
+		if (o->fd >= 0)
+			close(o->fd);
+		o->fd = -1;
+		*err = obj_host(o, st);
+	}
 	if (*err < 0) {
 		if (o->fd >= 0)
 			close(o->fd);
@@ -488,6 +512,8 @@ static int obj_open(struct obj *o, int oflags)
 		return -ENAMETOOLONG;
 	}
 	fd = open(path, reopen_flags(oflags) & ~(O_DIRECT | O_NOATIME));
+	if (fd < 0 && errno == EMFILE && more_fds())
+		fd = open(path, reopen_flags(oflags) & ~(O_DIRECT | O_NOATIME));
 	return fd < 0 ? -errno : fd;
 }
 
