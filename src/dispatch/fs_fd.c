@@ -356,3 +356,12 @@ struct kbox_result sys_syncfs(struct kbox_request *req)
 	r = kbox_vfs_image_sync();
 	return fs_ret(r);
 }
+
+/* msync (IMAGE): image files mapped in the range go back into the image; the host checks the rest.
+ */
+struct kbox_result sys_msync(struct kbox_request *req)
+{
+	int r = kbox_vfs_image_msync(req->tid, req->args[0], req->args[1]);
+
+	return r < 0 ? fs_ret(r) : kbox_res_continue();
+}

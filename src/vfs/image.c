@@ -1345,6 +1345,46 @@ int kbox_img_may_search(const struct kbox_lookup_ctx *ctx, const struct kbox_mou
 	return r < 0 ? r : kbox_owner_permission(c, &st, X_OK);
 }
 
+/* The memfd a maps line names, if it is an image file's (under the lock). */
+static struct obj *map_obj(const char *line, uint64_t addr, uint64_t end)
+{
+	unsigned long long lo, hi, ino;
+	unsigned maj, mnr;
+	char path[32];
+
+	if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu %31s", &lo, &hi, &maj, &mnr, &ino, path) !=
+		    6 ||
+	    strncmp(path, "/memfd:kbox-image", 17) != 0 || hi <= addr || lo >= end)
+		return NULL;
+	return find_host(makedev(maj, mnr), (ino_t)ino);
+}
+
+int kbox_vfs_image_msync(pid_t tid, uint64_t addr, uint64_t len)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	struct obj *o;
+	FILE *f;
+	int r = 0;
+
+	if (!any_image)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	pthread_mutex_lock(&lock);
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		o = map_obj(line, addr, addr + (len ? len : 1));
+		if (o && kbox_ext4_is_rw(o->mnt->ext4))
+			r = write_back(o);
+	}
+	pthread_mutex_unlock(&lock);
+	free(line);
+	fclose(f);
+	return r;
+}
+
 int kbox_vfs_image_fsync(int fd, bool datasync)
 {
 	struct stat st;

@@ -17,6 +17,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -54,6 +55,8 @@ int kbox_vfs_image_sync(void);
  * fsync writes the file's changes back into the image.
  */
 int kbox_vfs_image_fsync(int fd, bool datasync);
+/* msync of guest thread @tid's [addr, addr + len): write back the image files mapped there. */
+int kbox_vfs_image_msync(pid_t tid, uint64_t addr, uint64_t len);
 struct statx;
 struct kbox_ext4_setattr;
 struct kbox_vfs_cred;
