@@ -3,7 +3,7 @@
 #   make release  optimised build without sanitizers -> build-release/kbox
 #   make check    the whole test suite: unit (meson test), guest programs,
 #                 integration; ends with "N passed, N failed, N skipped"
-#   make demo     a small busybox root and one command run in it
+#   make demo     a small busybox root, an ext4 image of it, one command run in it
 #   make format   clang-format every C file in place
 # Each target first makes sure the Debian packages are there (scripts/deps.sh:
 # installs them as root, prints the apt-get command otherwise).
@@ -39,10 +39,13 @@ guest: all
 integration: all
 	tests/integration/run.sh --kbox $(BUILD)/kbox
 
+# The demo runs in an ext4 image of the busybox root, made again when the root changed.
 demo: all
-	@root=$$(scripts/ensure-root.sh busybox) && \
-	echo "+ $(BUILD)/kbox -r $$root -- /bin/sh -c 'echo hello from kbox; uname -a; ls /'" && \
-	$(BUILD)/kbox -r "$$root" -- /bin/sh -c 'echo hello from kbox; uname -a; ls /'
+	@root=$$(scripts/ensure-root.sh busybox) && img=$(BUILD)/busybox.ext4 && \
+	{ [ "$$img" -nt "$$root" ] || { rm -f "$$img" && \
+	  $(BUILD)/kbox image create --from "$$root" "$$img"; }; } && \
+	echo "+ $(BUILD)/kbox -r $$img -- /bin/sh -c 'echo hello from kbox; uname -a; ls /'" && \
+	$(BUILD)/kbox -r "$$img" -- /bin/sh -c 'echo hello from kbox; uname -a; ls /'
 
 format:
 	git ls-files -co --exclude-standard '*.c' '*.h' | xargs -r clang-format -i

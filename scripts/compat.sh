@@ -18,7 +18,9 @@ generate() {
 			EXEC) what="trapped to the exec stub; kbox resolves the program in the guest root" ;;
 			IDENT) what="answered by kbox under -0/--change-id, else the host's" ;;
 			SIGNAL) what="host when Landlock scopes signals (ABI 6); else kbox lets it reach guest processes only" ;;
-			DIRENT) what="host, or kbox (\`sys_$name\`) with a procfs mounted (its root lists only guest pids) or under -0/--change-id (device nodes get their type)" ;;
+			DIRENT) what="host, or kbox (\`sys_$name\`) with a procfs mounted (its root lists only guest pids), under -0/--change-id (device nodes get their type) or with an image mounted" ;;
+			FDSTAT) what="host, or kbox (\`sys_$name\`) under -0/--change-id or with an image mounted" ;;
+			IMAGE) what="host, or kbox (\`sys_$name\`) with an image mounted (writes memfds back into the image)" ;;
 			SIGSYSARG) what="host, except SIGSYS, which the exec stub owns (emulated)" ;;
 			PEERCRED) what="host, except SO_PEERCRED (kbox shows the peer in guest terms)" ;;
 			SETOWN) what="host, except setting a SIGIO owner when Landlock cannot scope signals (ABI < 6): guest processes only" ;;

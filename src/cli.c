@@ -13,6 +13,7 @@ enum {
 	OPT_SYSCALL_MODE,
 	OPT_TRACE,
 	OPT_STATS,
+	OPT_READ_ONLY,
 	OPT_VERSION,
 };
 
@@ -21,7 +22,9 @@ static const char usage[] =
 	"Run PROGRAM inside ROOT, rootless: every path the program uses is resolved\n"
 	"in ROOT, never on the host.\n"
 	"\n"
-	"  -r, --root ROOT           the guest root: a directory\n"
+	"  -r, --root ROOT           the guest root: a directory or an ext2/3/4 image\n"
+	"                            file (opened read-write; one kbox at a time)\n"
+	"      --read-only           open an image root read-only (writes: EROFS)\n"
 	"  -S, --system-root ROOT    like -r, plus /proc, /sys, /dev, a private /tmp\n"
 	"                            (removed at exit) and --root-id\n"
 	"  -w, --work-dir DIR        the guest's starting directory (default /)\n"
@@ -119,6 +122,7 @@ static const struct option long_opts[] = {
 	{"syscall-mode", required_argument, NULL, OPT_SYSCALL_MODE},
 	{"trace", optional_argument, NULL, OPT_TRACE},
 	{"stats", no_argument, NULL, OPT_STATS},
+	{"read-only", no_argument, NULL, OPT_READ_ONLY},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -153,6 +157,9 @@ static int parse_one(int c, struct kbox_cli *cli, int *done)
 		return 0;
 	case OPT_STATS:
 		cli->stats = true;
+		return 0;
+	case OPT_READ_ONLY:
+		cli->read_only = true;
 		return 0;
 	case 'v':
 		cli->verbose++;

@@ -31,6 +31,7 @@ enum kbox_tier_choice {
 struct kbox_cli {
 	const char *root;
 	bool system_root; /* -S */
+	bool read_only;	  /* --read-only: an image root opened read-only */
 	const char *work_dir;
 	struct kbox_bind binds[KBOX_BINDS_MAX];
 	int nbinds;

@@ -56,9 +56,7 @@ static int check_root(const char *root)
 	if (S_ISDIR(st.st_mode))
 		return 0;
 	if (S_ISREG(st.st_mode) && looks_like_ext_image(root))
-		kbox_err("guest root '%s' is an ext2/3/4 image; image roots are not supported "
-			 "yet: extract it to a directory and use -r DIR",
-			 root);
+		return 1;
 	else
 		kbox_err("guest root '%s' is neither a directory nor an ext4 image", root);
 	return -1;
@@ -92,9 +90,23 @@ static int mount_system_view(void)
 	return 0;
 }
 
+/* An image root: opened (validated, locked) by the ext4 backend. */
+static int mount_image(const struct kbox_cli *cli)
+{
+	char why[512] = "";
+	int err = kbox_vfs_mount_image("/", cli->root, cli->read_only, why, sizeof(why));
+
+	if (err)
+		kbox_err("cannot open image '%s': %s", cli->root, why[0] ? why : strerror(-err));
+	return err;
+}
+
 static int setup_mounts(const struct kbox_cli *cli)
 {
-	if (check_root(cli->root) || mount_one("/", cli->root, false))
+	int kind = check_root(cli->root);
+
+	if (kind < 0 || (kind == 0 && mount_one("/", cli->root, false)) ||
+	    (kind == 1 && mount_image(cli)))
 		return -1;
 	if (cli->system_root && mount_system_view())
 		return -1;
@@ -292,9 +304,11 @@ static int run(const struct kbox_cli *cli)
 	struct kbox_launch launch = {
 		.argv = cli->argv,
 		.envp = environ,
-		.host_cwd = cli->root,
+		.host_cwd = kbox_vfs_has_image() ? "/" : cli->root,
 		.notify_ids = cli->root_id || cli->change_id,
-		.notify_dirents = has_procfs() || cli->root_id || cli->change_id,
+		.notify_dirents =
+			has_procfs() || cli->root_id || cli->change_id || kbox_vfs_has_image(),
+		.notify_image = kbox_vfs_has_image(),
 		.prepare_first = prepare_first,
 		.prepare_arg = &fe,
 	};

@@ -3,6 +3,7 @@
 #   unit         meson test -C BUILD (Criterion, under ASan+UBSan)
 #   guest        tests/guest/run.sh: guest programs, native vs kbox
 #   guest-landlock5  the escape and signal cases with KBOX_LANDLOCK_ABI=5
+#   guest-image  the guest programs again in an ext4 image of the test root
 #   integration  tests/integration/run.sh: busybox and Debian userland, CLI
 # Every suite runs even when an earlier one failed. The last line is the
 # total of the guest and integration suites, "N passed, N failed, N skipped";
@@ -66,6 +67,9 @@ run_suite guest timeout -k 10 1200 "$repo/tests/guest/run.sh" --kbox "$KBOX"
 run_suite guest-landlock5 env KBOX_ENV=KBOX_LANDLOCK_ABI=5 timeout -k 10 1200 \
 	"$repo/tests/guest/run.sh" --kbox "$KBOX" --name guest-landlock5 \
 	--out "$repo/build-tests/guest-landlock5" '*/escape_*' '*/proc_signal*' '*/file_unix_*'
+# The same programs in an ext4 image of the root (e2fsck -fn after each).
+run_suite guest-image timeout -k 10 1200 "$repo/tests/guest/run.sh" --kbox "$KBOX" \
+	--name guest-image --image --out "$repo/build-tests/guest-image"
 run_suite integration timeout -k 10 2400 "$repo/tests/integration/run.sh" --kbox "$KBOX"
 
 echo "==== done in $((SECONDS - start)) s"

@@ -14,12 +14,39 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "../fs/ext4/ext4.h"
 #include "fs_priv.h"
 
 struct fd_target {
 	int kfd;
 	char proc[32];
 };
+
+/* fchown on an image object: -1 keeps an id; 1 when @kfd is none. */
+static int image_chown(int kfd, const struct kbox_vfs_cred *c, uid_t uid, gid_t gid)
+{
+	struct kbox_ext4_setattr sa = {.uid = uid, .gid = gid};
+
+	if (uid != (uid_t)-1)
+		sa.valid |= KBOX_EXT4_SET_UID;
+	if (gid != (gid_t)-1)
+		sa.valid |= KBOX_EXT4_SET_GID;
+	return kbox_vfs_image_fd_setattr(kfd, c, &sa);
+}
+
+/* futimens on an image object: NULL is now; UTIME_OMIT keeps one. */
+static int image_utimens(int kfd, const struct kbox_vfs_cred *c, const struct timespec ts[2])
+{
+	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME};
+
+	sa.atime = ts ? ts[0] : (struct timespec){.tv_nsec = UTIME_NOW};
+	sa.mtime = ts ? ts[1] : (struct timespec){.tv_nsec = UTIME_NOW};
+	if (sa.atime.tv_nsec == UTIME_OMIT)
+		sa.valid &= ~(unsigned)KBOX_EXT4_SET_ATIME;
+	if (sa.mtime.tv_nsec == UTIME_OMIT)
+		sa.valid &= ~(unsigned)KBOX_EXT4_SET_MTIME;
+	return kbox_vfs_image_fd_setattr(kfd, c, &sa);
+}
 
 int fs_fd_copy(struct kbox_request *req, int gfd, bool write)
 {
@@ -59,9 +86,14 @@ int fs_fd_stat(struct kbox_request *req, int gfd, struct stat *st)
 
 	if (r < 0)
 		return r;
-	r = fstat(t.kfd, st) < 0 ? -errno : 0;
+	r = kbox_vfs_image_fstat(t.kfd, st);
+	if (r == 1)
+		r = fstat(t.kfd, st) < 0 ? -errno : 0;
+	else
+		goto out;
 	if (r == 0)
 		kbox_owner_fix_stat(t.kfd, NULL, st);
+out:
 	close(t.kfd);
 	return r;
 }
@@ -73,6 +105,11 @@ int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, stru
 
 	if (r < 0)
 		return r;
+	r = kbox_vfs_image_fstatx(t.kfd, stx);
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
 	r = statx(t.kfd, "", AT_EMPTY_PATH | sync, mask, stx) < 0 ? -errno : 0;
 	if (r == 0)
 		kbox_owner_fix_statx(t.kfd, NULL, stx);
@@ -91,6 +128,11 @@ int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess)
 
 	if (r < 0)
 		return r;
+	r = kbox_vfs_image_fd_access(t.kfd, c, mode);
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
 	if (!c)
 		return done(&t, faccessat(t.kfd, "", mode, AT_EMPTY_PATH | eaccess));
 	r = fstat(t.kfd, &view) < 0 ? -errno : 0;
@@ -120,6 +162,12 @@ int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode)
 
 	if (r < 0)
 		return r;
+	r = kbox_vfs_image_fd_setattr(
+		t.kfd, c, &(struct kbox_ext4_setattr){.valid = KBOX_EXT4_SET_MODE, .mode = mode});
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
 	if (!c)
 		return done(&t, chmod(t.proc, mode));
 	r = kbox_owner_chmod(c, t.kfd, NULL, mode);
@@ -137,6 +185,11 @@ int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid)
 
 	if (r < 0)
 		return r;
+	r = image_chown(t.kfd, c, uid, gid);
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
 	if (!c)
 		return done(&t, fchownat(t.kfd, "", uid, gid, AT_EMPTY_PATH));
 	r = kbox_owner_chown(c, t.kfd, NULL, uid, gid);
@@ -148,8 +201,16 @@ int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2]
 {
 	struct fd_target t;
 	int r = target_get(req, gfd, true, &t);
+	struct kbox_vfs_cred cb;
 
-	return r < 0 ? r : done(&t, utimensat(AT_FDCWD, t.proc, ts, 0));
+	if (r < 0)
+		return r;
+	r = image_utimens(t.kfd, fs_cred(req, &cb), ts);
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
+	return done(&t, utimensat(AT_FDCWD, t.proc, ts, 0));
 }
 
 int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const char *name,
@@ -164,6 +225,11 @@ int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const 
 
 	if (r < 0)
 		return r;
+	r = kbox_vfs_image_fd_xattr(t.kfd, c, op, name, val, size, xflags);
+	if (r != 1) {
+		close(t.kfd);
+		return r;
+	}
 	if (c) {
 		r = kbox_owner_xattr(c, t.kfd, NULL, op, name, val, size, xflags);
 		close(t.kfd);
@@ -195,10 +261,10 @@ static struct kbox_result fd_metadata_change(struct kbox_request *req)
 	return r == -EROFS ? fs_ret(r) : kbox_res_continue();
 }
 
-/* Under fake ownership kbox makes the change itself, on its copy of the fd. */
+/* Under fake ownership or on an image kbox makes the change itself, on its copy of the fd. */
 static bool faked(void)
 {
-	return kbox_vfs_owner_enabled();
+	return kbox_vfs_owner_enabled() || kbox_vfs_has_image();
 }
 
 struct kbox_result sys_fchmod(struct kbox_request *req)
@@ -245,4 +311,57 @@ int fs_fd_writable(struct kbox_request *req, int gfd)
 		return kfd;
 	close(kfd);
 	return 0;
+}
+
+/* fsync, fdatasync (IMAGE): an image file's memfd goes back into the image. */
+static struct kbox_result do_fsync(struct kbox_request *req, bool datasync)
+{
+	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+
+	if (kfd < 0)
+		return fs_ret(-EBADF);
+	r = kbox_vfs_image_fsync(kfd, datasync);
+	close(kfd);
+	return r == 1 ? kbox_res_continue() : fs_ret(r);
+}
+
+struct kbox_result sys_fsync(struct kbox_request *req)
+{
+	return do_fsync(req, false);
+}
+
+struct kbox_result sys_fdatasync(struct kbox_request *req)
+{
+	return do_fsync(req, true);
+}
+
+/* sync, syncfs (IMAGE): every changed image file, then the host's own. */
+struct kbox_result sys_sync(struct kbox_request *req)
+{
+	(void)req;
+	kbox_vfs_image_sync();
+	return kbox_res_continue();
+}
+
+struct kbox_result sys_syncfs(struct kbox_request *req)
+{
+	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+
+	if (kfd < 0)
+		return fs_ret(-EBADF);
+	r = kbox_vfs_image_fsync(kfd, false);
+	close(kfd);
+	if (r == 1)
+		return kbox_res_continue();
+	r = kbox_vfs_image_sync();
+	return fs_ret(r);
+}
+
+/* msync (IMAGE): image files mapped in the range go back into the image; the host checks the rest.
+ */
+struct kbox_result sys_msync(struct kbox_request *req)
+{
+	int r = kbox_vfs_image_msync(req->tid, req->args[0], req->args[1]);
+
+	return r < 0 ? fs_ret(r) : kbox_res_continue();
 }

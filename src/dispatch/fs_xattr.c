@@ -154,7 +154,7 @@ static struct kbox_result fd_classic(struct kbox_request *req, enum kbox_xattr_o
 	return do_xattr(req, &x);
 }
 
-/* Notified only when ownership is faked (IDENT): kbox's record stays hidden. */
+/* Notified when ownership is faked (kbox's record stays hidden) or an image is mounted (FDSTAT). */
 struct kbox_result sys_fgetxattr(struct kbox_request *req)
 {
 	return fd_classic(req, KBOX_XATTR_GET);

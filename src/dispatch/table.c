@@ -29,6 +29,8 @@
 #define KBOX_HANDLER_IDENT(name)     HANDLER(name)
 #define KBOX_HANDLER_SIGNAL(name)    HANDLER(name)
 #define KBOX_HANDLER_DIRENT(name)    HANDLER(name)
+#define KBOX_HANDLER_FDSTAT(name)    HANDLER(name)
+#define KBOX_HANDLER_IMAGE(name)     HANDLER(name)
 #define KBOX_HANDLER_SIGSYSARG(name) HANDLER(name)
 #define KBOX_HANDLER_PRCTL(name)     HANDLER(name)
 #define KBOX_HANDLER_PEERCRED(name)  HANDLER(name)

@@ -103,6 +103,10 @@ static enum leaf leaf_of(int nr, const struct kbox_filter_config *cfg)
 		return cfg->notify_signals ? LEAF_NOTIFY : LEAF_ALLOW;
 	case KBOX_POL_DIRENT:
 		return cfg->notify_dirents ? LEAF_NOTIFY : LEAF_ALLOW;
+	case KBOX_POL_FDSTAT:
+		return cfg->notify_ids || cfg->notify_image ? LEAF_NOTIFY : LEAF_ALLOW;
+	case KBOX_POL_IMAGE:
+		return cfg->notify_image ? LEAF_NOTIFY : LEAF_ALLOW;
 	case KBOX_POL_SIGSYSARG:
 		return LEAF_SIGSYSARG;
 	case KBOX_POL_PRCTL:

@@ -14,6 +14,7 @@ struct kbox_filter_config {
 	bool notify_ids;	/* IDENT calls are notified (faked identity) */
 	bool notify_signals;	/* SIGNAL calls are notified (no Landlock signal scope) */
 	bool notify_dirents;	/* DIRENT calls are notified (a procfs is mounted) */
+	bool notify_image;	/* IMAGE and FDSTAT calls are notified (an image is mounted) */
 	uint64_t exec_sites[2]; /* IPs (after the syscall insn) whose exec is notified */
 	int nexec_sites;
 };

@@ -16,6 +16,7 @@ struct kbox_launch {
 	const char *host_cwd; /* host directory the guest's host cwd is set to (the root) */
 	bool notify_ids;      /* identity is faked: notify the getuid family */
 	bool notify_dirents;  /* a procfs is mounted: notify getdents (its root lists pids) */
+	bool notify_image;    /* an image is mounted: notify fstat, fsync and sync */
 	/*
 	 * The signal state kbox was started with, which an exec would have
 	 * passed on (nohup's ignored SIGHUP, a background job's SIGINT): the

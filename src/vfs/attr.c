@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "../fs/hostdir/hostdir.h"
+#include "../fs/ext4/ext4.h"
 #include "internal.h"
 
 /* Resolve for an attribute change: the object must exist, its mount be writable. */
@@ -38,6 +39,34 @@ static void attr_done(struct kbox_nameidata *nd)
 	kbox_nameidata_release(nd);
 }
 
+/* chown(2) on an image: -1 keeps an id. */
+static int img_chown(const struct kbox_lookup_ctx *ctx, struct kbox_nameidata *nd, uid_t uid,
+		     gid_t gid)
+{
+	struct kbox_ext4_setattr sa = {.uid = uid, .gid = gid};
+
+	if (uid != (uid_t)-1)
+		sa.valid |= KBOX_EXT4_SET_UID;
+	if (gid != (gid_t)-1)
+		sa.valid |= KBOX_EXT4_SET_GID;
+	return sa.valid ? kbox_img_setattr(ctx, nd, &sa) : 0;
+}
+
+/* utimensat(2) on an image: NULL is now for both; UTIME_OMIT keeps one. */
+static int img_utimens(const struct kbox_lookup_ctx *ctx, struct kbox_nameidata *nd,
+		       const struct timespec ts[2])
+{
+	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME};
+
+	sa.atime = ts ? ts[0] : (struct timespec){.tv_nsec = UTIME_NOW};
+	sa.mtime = ts ? ts[1] : (struct timespec){.tv_nsec = UTIME_NOW};
+	if (sa.atime.tv_nsec == UTIME_OMIT)
+		sa.valid &= ~(unsigned)KBOX_EXT4_SET_ATIME;
+	if (sa.mtime.tv_nsec == UTIME_OMIT)
+		sa.valid &= ~(unsigned)KBOX_EXT4_SET_MTIME;
+	return sa.valid ? kbox_img_setattr(ctx, nd, &sa) : 0;
+}
+
 int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags, mode_t mode)
 {
 	struct kbox_nameidata nd;
@@ -45,7 +74,11 @@ int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 
 	if (r < 0)
 		return r;
-	if (ctx->cred)
+	if (nd.mnt->ext4)
+		r = kbox_img_setattr(ctx, &nd,
+				     &(struct kbox_ext4_setattr){.valid = KBOX_EXT4_SET_MODE,
+								 .mode = mode & 07777});
+	else if (ctx->cred)
 		r = kbox_owner_chmod(ctx->cred, nd.dirfd, nd.name, mode);
 	else
 		r = kbox_hostdir_chmod(nd.dirfd, nd.name, mode);
@@ -61,7 +94,9 @@ int kbox_vfs_chown(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 
 	if (r < 0)
 		return r;
-	if (ctx->cred)
+	if (nd.mnt->ext4)
+		r = img_chown(ctx, &nd, uid, gid);
+	else if (ctx->cred)
 		r = kbox_owner_chown(ctx->cred, nd.dirfd, nd.name, uid, gid);
 	else
 		r = kbox_hostdir_chown(nd.dirfd, nd.name, uid, gid);
@@ -77,7 +112,10 @@ int kbox_vfs_utimens(const struct kbox_lookup_ctx *ctx, const char *path, unsign
 
 	if (r < 0)
 		return r;
-	r = kbox_hostdir_utimens(nd.dirfd, nd.name, ts);
+	if (nd.mnt->ext4)
+		r = img_utimens(ctx, &nd, ts);
+	else
+		r = kbox_hostdir_utimens(nd.dirfd, nd.name, ts);
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -95,7 +133,13 @@ int kbox_vfs_truncate(const struct kbox_lookup_ctx *ctx, const char *path, off_t
 		r = -EINVAL;
 	else
 		r = kbox_vfs_check_writable(&nd);
-	if (r == 0)
+	if (r == 0 && nd.mnt->ext4)
+		r = len < 0 ? -EINVAL
+			    : kbox_img_setattr(
+				      ctx, &nd,
+				      &(struct kbox_ext4_setattr){.valid = KBOX_EXT4_SET_SIZE,
+								  .size = (uint64_t)len});
+	else if (r == 0)
 		r = kbox_hostdir_truncate(nd.dirfd, nd.name, len);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -110,6 +154,10 @@ int kbox_vfs_xattr(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 
 	if (r < 0)
 		return r;
+	if (nd.mnt->ext4) {
+		r = kbox_img_xattr(ctx, &nd, op, xname, val, size, xflags);
+		goto out;
+	}
 	if (ctx->cred) {
 		r = kbox_owner_xattr(ctx->cred, nd.dirfd, nd.name, op, xname, val, size, xflags);
 		goto out;

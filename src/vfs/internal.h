@@ -88,4 +88,62 @@ void kbox_dcache_flush(void);
 /* Live entries, for tests. */
 int kbox_dcache_count(void);
 
+/*
+ * Image mounts (image.c). @m->ext4 is set; directories and files are inode
+ * numbers. Each returns 0 (or a count) or -errno.
+ */
+struct kbox_ext4;
+int kbox_img_attach(struct kbox_mount *m, struct kbox_ext4 *x, int slot);
+void kbox_img_fini(void);
+/* @name ("." = @dir itself) in directory @dir: its inode and lstat. */
+int kbox_img_child(const struct kbox_mount *m, unsigned dir, const char *name, unsigned *ino,
+		   struct stat *st);
+/* The directory at @rel (relative to the image root, no "." or ".."): -ELOOP on a symlink. */
+int kbox_img_walk_dir(const struct kbox_mount *m, const char *rel, unsigned *ino);
+int kbox_img_readlink(const struct kbox_mount *m, unsigned ino, char *buf, size_t size);
+/* What the vfs entry points do when nd->mnt->ext4. */
+int kbox_img_open(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, int oflags,
+		  mode_t mode);
+int kbox_img_statx(const struct kbox_nameidata *nd, struct statx *stx);
+int kbox_img_access(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, int mode);
+int kbox_img_statfs(const struct kbox_nameidata *nd, struct statfs *sfs);
+int kbox_img_mkdir(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, mode_t mode);
+int kbox_img_mknod(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, mode_t mode,
+		   dev_t dev);
+int kbox_img_symlink(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+		     const char *target);
+int kbox_img_remove(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd, bool dir);
+int kbox_img_rename(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *o,
+		    const struct kbox_nameidata *n, unsigned flags);
+int kbox_img_link(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *o,
+		  const struct kbox_nameidata *n);
+/* chmod/chown/utimens/truncate: @what is KBOX_EXT4_SET_* in @sa. */
+struct kbox_ext4_setattr;
+int kbox_img_setattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+		     struct kbox_ext4_setattr *sa);
+int kbox_img_xattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+		   enum kbox_xattr_op op, const char *xname, void *val, size_t size, int xflags);
+/*
+ * Host fds kbox handed out for image objects (memfds, stand-in
+ * directories), mapped back: 1 with the mount, inode and guest path when
+ * @fd is one, 0 when not.
+ */
+int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *guest, size_t size);
+/* bind(2) of a socket at nd's name: the inode in the image, the host socket at a stand-in. */
+int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
+		       int sockfd, mode_t umask);
+/*
+ * Guest path of the image object whose host object is @dev/@ino: its
+ * length, or -ENOENT; *gdev and *gino get the guest's device and inode.
+ */
+int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *gdev,
+			   unsigned *gino);
+/* linkat(fd, "", AT_EMPTY_PATH) of an image object: 1 when @fd is none. */
+int kbox_vfs_image_link_fd(int fd, const struct kbox_lookup_ctx *ctx,
+			   const struct kbox_nameidata *n);
+/* Search permission on image directory @dir for the caller (Linux's may_lookup). */
+int kbox_img_may_search(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m,
+			unsigned dir);
+long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64);
+
 #endif

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../fs/ext4/ext4.h"
 #include "internal.h"
 
 static struct kbox_mount mounts[KBOX_MOUNTS_MAX];
@@ -113,6 +114,7 @@ int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly)
 	snprintf(mounts[slot].guest, PATH_MAX, "%s", guest);
 	snprintf(mounts[slot].host, PATH_MAX, "%s", host);
 	mounts[slot].fd = fd;
+	mounts[slot].ext4 = NULL;
 	mounts[slot].readonly = readonly;
 	mounts[slot].is_proc = is_procfs(fd);
 	mounts[slot].uncached = is_volatile(fd);
@@ -121,6 +123,51 @@ int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly)
 	mount_len[slot] = strlen(guest);
 	mark_aliases();
 	kbox_dcache_flush(); /* the new mount hides what the cache may hold below it */
+	return 0;
+}
+
+/*
+ * An image file at @guest_path. Its host path is the image file: no host
+ * path lies below it, so no host fd maps into it by path (image.c maps its
+ * own host objects back).
+ */
+int kbox_vfs_mount_image(const char *guest_path, const char *image, bool readonly, char *why,
+			 size_t whysize)
+{
+	char guest[PATH_MAX], host[PATH_MAX];
+	struct kbox_ext4 *x;
+	int slot, r;
+
+	if (guest_path[0] != '/')
+		return -EINVAL;
+	r = kbox_path_normalize(guest_path, guest, sizeof(guest));
+	if (r < 0)
+		return r;
+	if (!realpath(image, host))
+		return -errno;
+	slot = find_slot(guest);
+	if (slot < 0)
+		return slot;
+	r = kbox_ext4_open(host, !readonly, &x, why, whysize);
+	if (r < 0)
+		return r;
+	if (slot < nmounts)
+		close(mounts[slot].fd);
+	else
+		nmounts++;
+	memset(&mounts[slot], 0, sizeof(mounts[slot]));
+	snprintf(mounts[slot].guest, PATH_MAX, "%s", guest);
+	snprintf(mounts[slot].host, PATH_MAX, "%s", host);
+	mounts[slot].readonly = readonly;
+	r = kbox_img_attach(&mounts[slot], x, slot);
+	mount_len[slot] = strlen(guest);
+	if (r < 0) {
+		kbox_ext4_close(x);
+		mounts[slot].ext4 = NULL;
+		nmounts--;
+		return r;
+	}
+	kbox_dcache_flush();
 	return 0;
 }
 
@@ -139,8 +186,10 @@ void kbox_vfs_fini(void)
 	int i;
 
 	kbox_dcache_flush();
+	kbox_img_fini();
 	for (i = 0; i < nmounts; i++)
-		close(mounts[i].fd);
+		if (mounts[i].fd >= 0)
+			close(mounts[i].fd);
 	nmounts = 0;
 }
 
@@ -227,7 +276,12 @@ int kbox_vfs_fd_writable(int fd)
 {
 	char host[PATH_MAX];
 	size_t hlen;
-	const struct kbox_mount *m = mount_of_fd(fd, host, &hlen);
+	const struct kbox_mount *m;
+	unsigned ino;
+
+	if (kbox_img_of_fd(fd, &m, &ino, NULL, 0) == 1)
+		return m->readonly ? -EROFS : 0;
+	m = mount_of_fd(fd, host, &hlen);
 
 	return m && m->readonly ? -EROFS : 0;
 }
@@ -265,7 +319,12 @@ int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
 {
 	char host[PATH_MAX];
 	size_t hlen = 0;
+	const struct kbox_mount *m;
+	unsigned ino;
+	int r = kbox_img_of_fd(fd, &m, &ino, out, size);
 
+	if (r != 0)
+		return r < 0 ? r : (int)strlen(out);
 	if (!mount_of_fd(fd, host, &hlen))
 		return -ENOENT;
 	if (hlen > 10 && strcmp(host + hlen - 10, " (deleted)") == 0)

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../fs/ext4/ext4.h"
 #include "../fs/hostdir/hostdir.h"
 #include "internal.h"
 
@@ -43,6 +44,7 @@ struct walk {
 	bool borrowed;		  /* fd is the mount's own fd or dent's */
 	struct kbox_dentry *dent; /* the dcache entry holding fd, pinned */
 	const struct kbox_mount *mnt;
+	unsigned ino; /* image mounts: the current directory's inode (fd is -1) */
 	size_t glen;
 	int links;
 	int cur;	      /* rest[cur] holds the remaining path after a symlink */
@@ -78,6 +80,7 @@ static void walk_set(struct walk *w, int fd, bool borrowed, const struct kbox_mo
 	w->fd = fd;
 	w->borrowed = borrowed;
 	w->mnt = m;
+	w->ino = KBOX_EXT4_ROOT_INO; /* an image mount is only entered at its root */
 }
 
 static void walk_set_cached(struct walk *w, struct kbox_dentry *d, const struct kbox_mount *m)
@@ -114,6 +117,20 @@ static int walk_open(struct walk *w, const struct kbox_mount *m, const char *gue
 	unsigned gen = 0;
 	int fd, from = m->fd;
 
+	if (m->ext4) {
+		unsigned ino = 0;
+		int r;
+
+		memcpy(rel, guest + mlen, len - mlen); /* guest[len] may not be the end */
+		rel[len - mlen] = '\0';
+		r = kbox_img_walk_dir(m, rel, &ino);
+
+		if (r == 0) {
+			walk_set(w, -1, true, m);
+			w->ino = ino;
+		}
+		return r;
+	}
 	if (!m->uncached)
 		d = kbox_dcache_find(guest, len, mlen, &found, &gen);
 	if (d && kbox_dcache_link(d)) {
@@ -197,6 +214,18 @@ static void guest_pop(struct walk *w)
 	w->guest[w->glen] = '\0';
 }
 
+/* readlink of @name in an image directory: -EINVAL when it is no symlink. */
+static int img_readlink(struct walk *w, const char *name, char *buf, size_t size)
+{
+	unsigned ino = 0;
+	struct stat st;
+	int r = kbox_img_child(w->mnt, w->ino, name, &ino, &st);
+
+	if (r == 0 && !S_ISLNK(st.st_mode))
+		r = -EINVAL;
+	return r < 0 ? r : kbox_img_readlink(w->mnt, ino, buf, size);
+}
+
 /* 1 with the target in w->link if @name is a symlink, @notlink if it is not. */
 static int walk_readlink(struct walk *w, const char *name, int notlink, unsigned gen)
 {
@@ -207,7 +236,9 @@ static int walk_readlink(struct walk *w, const char *name, int notlink, unsigned
 		return 2; /* no path to walk on: only the last component may be one */
 	size_t nlen;
 
-	if (host)
+	if (host && w->mnt->ext4)
+		n = img_readlink(w, name, w->link, PATH_MAX);
+	else if (host)
 		n = kbox_hostdir_readlink(w->fd, name, w->link, PATH_MAX);
 
 	if (n == -EINVAL)
@@ -267,6 +298,37 @@ static int walk_mount(struct walk *w, size_t nlen)
 	return 1;
 }
 
+/* walk_down() in an image: the backend's lookup, a directory entered by inode. */
+static int walk_down_img(struct walk *w, const char *name, size_t n)
+{
+	unsigned ino = 0;
+	struct stat st;
+	size_t nlen;
+	int r = kbox_img_may_search(w->ctx, w->mnt, w->ino);
+
+	if (r == 0)
+		r = kbox_img_child(w->mnt, w->ino, name, &ino, &st);
+	if (r < 0)
+		return r;
+	if (S_ISLNK(st.st_mode)) {
+		r = kbox_img_readlink(w->mnt, ino, w->link, PATH_MAX);
+		if (r < 0)
+			return r;
+		if (r >= PATH_MAX)
+			return -ENAMETOOLONG;
+		w->link[r] = '\0';
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	r = guest_push(w, name, n, &nlen);
+	if (r < 0)
+		return r;
+	w->ino = ino;
+	w->glen = nlen;
+	return 0;
+}
+
 /* Step into child directory @name: 0, 1 for a symlink (target in w->link), or -errno. */
 static int walk_down(struct walk *w, const char *name, size_t n)
 {
@@ -287,6 +349,8 @@ static int walk_down(struct walk *w, const char *name, size_t n)
 		return r < 0 ? r : 0;
 	}
 	guest_pop(w);
+	if (w->mnt->ext4)
+		return walk_down_img(w, name, n);
 	if (walk_probe(w, name, &d, &gen) == 1)
 		return 1;
 	fd = d ? -1 : kbox_hostdir_open_dir(w->fd, name);
@@ -390,7 +454,13 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 	}
 	nd->st_err = 1;
 	if (follow || want_dir || (w->flags & KBOX_LOOKUP_STAT)) {
-		nd->st_err = kbox_hostdir_lstat(w->fd, name, &nd->st);
+		unsigned cino = 0;
+
+		nd->st_err = w->mnt->ext4 ? kbox_img_child(w->mnt, w->ino, name, &cino, &nd->st)
+					  : kbox_hostdir_lstat(w->fd, name, &nd->st);
+		if (w->mnt->ext4 && last == KBOX_LAST_NORM && nd->st_err == 0 &&
+		    (r = kbox_img_may_search(w->ctx, w->mnt, w->ino)) < 0)
+			return r;
 		if (nd->st_err == 0 && S_ISLNK(nd->st.st_mode) && follow) {
 			r = walk_readlink(w, name, -EINVAL, gen);
 			if (r != 2)
@@ -402,6 +472,7 @@ static int walk_last(struct walk *w, const char *p, size_t n, bool trailing,
 			return -ENOTDIR;
 	}
 	nd->dirfd = w->fd;
+	nd->ino = w->ino;
 	nd->dirfd_borrowed = w->borrowed;
 	nd->dent = w->dent;
 	w->fd = -1;

@@ -216,6 +216,8 @@ int kbox_vfs_open_flags(const struct kbox_lookup_ctx *ctx, const char *path, int
 		r = open_ctty(ctx->tid, oflags);
 	else if (r == 0 && nd.object_link)
 		r = reopen_object(&nd, oflags);
+	else if (r == 0 && nd.mnt->ext4)
+		r = kbox_img_open(ctx, &nd, oflags, mode);
 	else if (r == 0 && ctx->cred)
 		r = open_as(ctx->cred, &nd, oflags, mode);
 	else if (r == 0)
@@ -241,7 +243,8 @@ int kbox_vfs_stat(const struct kbox_lookup_ctx *ctx, const char *path, unsigned 
 	r = nd.st_err;
 	if (r == 0) {
 		*st = nd.st;
-		kbox_owner_fix_stat(nd.dirfd, nd.name, st);
+		if (!nd.mnt->ext4)
+			kbox_owner_fix_stat(nd.dirfd, nd.name, st);
 	}
 	kbox_nameidata_release(&nd);
 	return r;
@@ -260,15 +263,18 @@ int kbox_vfs_statx(const struct kbox_lookup_ctx *ctx, const char *path, unsigned
 
 	if (r < 0)
 		return r;
-	r = kbox_hostdir_statx(nd.dirfd, nd.name, sync_flags, mask | STATX_TYPE, stx);
+	r = nd.mnt->ext4
+		    ? kbox_img_statx(&nd, stx)
+		    : kbox_hostdir_statx(nd.dirfd, nd.name, sync_flags, mask | STATX_TYPE, stx);
 	if (r == 0 && S_ISLNK(stx->stx_mode) && (flags & KBOX_LOOKUP_FOLLOW)) {
 		kbox_nameidata_release(&nd);
 		r = kbox_vfs_lookup_parent(ctx, path, flags, &nd);
 		if (r < 0)
 			return r;
-		r = kbox_hostdir_statx(nd.dirfd, nd.name, sync_flags, mask, stx);
+		r = nd.mnt->ext4 ? kbox_img_statx(&nd, stx)
+				 : kbox_hostdir_statx(nd.dirfd, nd.name, sync_flags, mask, stx);
 	}
-	if (r == 0)
+	if (r == 0 && !nd.mnt->ext4)
 		kbox_owner_fix_statx(nd.dirfd, nd.name, stx);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -284,7 +290,9 @@ int kbox_vfs_access(const struct kbox_lookup_ctx *ctx, const char *path, unsigne
 	if (r < 0)
 		return r;
 	r = nd.st_err;
-	if (r == 0 && ctx->cred) {
+	if (r == 0 && nd.mnt->ext4) {
+		r = kbox_img_access(ctx, &nd, mode);
+	} else if (r == 0 && ctx->cred) {
 		struct stat view = nd.st;
 
 		kbox_owner_fix_stat(nd.dirfd, nd.name, &view);
@@ -339,10 +347,20 @@ int kbox_vfs_readlink(const struct kbox_lookup_ctx *ctx, const char *path, unsig
 	if (r < 0)
 		return r;
 	r = kbox_vfs_proc_link(ctx, nd.mnt, nd.parent_guest, nd.name, buf, size, false);
-	if (r == 0 && nd.mnt->is_proc && is_map_files(nd.parent_guest))
+	if (r == 0 && nd.mnt->is_proc && is_map_files(nd.parent_guest)) {
 		r = map_file_link(&nd, buf, size);
-	else if (r == 0)
+	} else if (r == 0 && nd.mnt->ext4) {
+		unsigned ino = 0;
+		struct stat st;
+
+		r = kbox_img_child(nd.mnt, nd.ino, nd.name, &ino, &st);
+		if (r == 0 && !S_ISLNK(st.st_mode))
+			r = -EINVAL;
+		if (r == 0)
+			r = kbox_img_readlink(nd.mnt, ino, buf, size);
+	} else if (r == 0) {
 		r = kbox_hostdir_readlink(nd.dirfd, nd.name, buf, size);
+	}
 	kbox_nameidata_release(&nd);
 	return r;
 }
@@ -356,7 +374,8 @@ int kbox_vfs_statfs(const struct kbox_lookup_ctx *ctx, const char *path, struct 
 		return r;
 	r = nd.st_err;
 	if (r == 0)
-		r = kbox_hostdir_statfs(nd.dirfd, nd.name, sfs);
+		r = nd.mnt->ext4 ? kbox_img_statfs(&nd, sfs)
+				 : kbox_hostdir_statfs(nd.dirfd, nd.name, sfs);
 	if (r == 0 && kbox_vfs_check_writable(&nd) < 0)
 		sfs->f_flags |= ST_RDONLY;
 	kbox_nameidata_release(&nd);
@@ -371,7 +390,9 @@ int kbox_vfs_open_path(const struct kbox_lookup_ctx *ctx, const char *path, unsi
 	if (r < 0)
 		return r;
 	r = nd.st_err;
-	if (r == 0)
+	if (r == 0 && nd.mnt->ext4)
+		r = kbox_img_open(ctx, &nd, O_PATH, 0);
+	else if (r == 0)
 		r = kbox_hostdir_open_path(nd.dirfd, nd.name);
 	kbox_nameidata_release(&nd);
 	return r;

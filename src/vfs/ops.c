@@ -89,11 +89,16 @@ int kbox_vfs_mkdir(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 
 	if (r < 0)
 		return r;
+	if (nd.mnt->ext4) {
+		r = kbox_img_mkdir(ctx, &nd, mode);
+		goto out;
+	}
 	r = create_allowed(ctx, &nd);
 	if (r == 0)
 		r = kbox_hostdir_mkdir(nd.dirfd, host_name(&nd, buf), mode);
 	if (r == 0)
 		kbox_owner_created(ctx->cred, nd.dirfd, nd.name);
+out:
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -107,8 +112,13 @@ int kbox_vfs_mknod(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 
 	if (r < 0)
 		return r;
-	r = create_allowed(ctx, &nd);
-	if (r == 0 && ctx->cred && is_device(mode, dev))
+	if (nd.mnt->ext4)
+		r = kbox_img_mknod(ctx, &nd, mode, dev);
+	else
+		r = create_allowed(ctx, &nd);
+	if (nd.mnt->ext4)
+		;
+	else if (r == 0 && ctx->cred && is_device(mode, dev))
 		r = kbox_owner_mknod_dev(ctx->cred, nd.dirfd, nd.name, mode, dev);
 	else if (r == 0 && (r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev)) == 0)
 		kbox_owner_created(ctx->cred, nd.dirfd, nd.name);
@@ -125,11 +135,16 @@ int kbox_vfs_symlink(const char *target, const struct kbox_lookup_ctx *ctx, cons
 
 	if (r < 0)
 		return r;
+	if (nd.mnt->ext4) {
+		r = kbox_img_symlink(ctx, &nd, target);
+		goto out;
+	}
 	r = create_allowed(ctx, &nd);
 	if (r == 0)
 		r = kbox_hostdir_symlink(target, nd.dirfd, host_name(&nd, buf));
 	if (r == 0)
 		kbox_owner_created(ctx->cred, nd.dirfd, nd.name);
+out:
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;
@@ -154,6 +169,8 @@ int kbox_vfs_rmdir(const struct kbox_lookup_ctx *ctx, const char *path)
 		;
 	else if (has_mounts_below(&nd))
 		r = -EBUSY;
+	else if (nd.mnt->ext4)
+		r = kbox_img_remove(ctx, &nd, true);
 	else
 		r = remove_name(&nd, host_name(&nd, buf), true);
 	kbox_dcache_forget(&nd);
@@ -171,6 +188,8 @@ int kbox_vfs_unlink(const struct kbox_lookup_ctx *ctx, const char *path)
 		return r;
 	if (nd.last != KBOX_LAST_NORM)
 		r = -EISDIR;
+	else if (nd.mnt->ext4)
+		r = kbox_img_remove(ctx, &nd, false);
 	else if (kbox_vfs_check_writable(&nd) < 0)
 		r = -EROFS;
 	else if ((r = kbox_owner_may_delete(ctx->cred, nd.dirfd, nd.name)) == 0)
@@ -227,6 +246,10 @@ int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
 		return r;
 	}
 	r = rename_checks(&o, &n, flags);
+	if (r == 0 && o.mnt->ext4) {
+		r = kbox_img_rename(octx, &o, &n, flags);
+		goto out;
+	}
 	if (r == 0)
 		r = rename_allowed(octx, &o, nctx, &n);
 	going = !(flags & RENAME_EXCHANGE) && kbox_owner_going(n.dirfd, n.name, &st);
@@ -235,6 +258,7 @@ int kbox_vfs_rename(const struct kbox_lookup_ctx *octx, const char *opath,
 					flags);
 	if (r == 0 && going)
 		kbox_owner_gone(&st);
+out:
 	kbox_dcache_forget(&o);
 	kbox_dcache_forget(&n);
 	kbox_nameidata_release(&n);
@@ -256,10 +280,15 @@ int kbox_vfs_link(const struct kbox_lookup_ctx *octx, const char *opath, unsigne
 		kbox_nameidata_release(&o);
 		return r;
 	}
-	r = create_allowed(nctx, &n);
+	if (n.mnt->ext4 && o.mnt != n.mnt)
+		r = n.last != KBOX_LAST_NORM ? -EEXIST : -EXDEV;
+	else if (n.mnt->ext4)
+		r = kbox_img_link(nctx, &o, &n);
+	else
+		r = create_allowed(nctx, &n);
 	if (r == 0 && o.mnt != n.mnt)
 		r = -EXDEV;
-	if (r == 0)
+	if (r == 0 && !n.mnt->ext4)
 		r = kbox_hostdir_link(o.dirfd, o.name, n.dirfd, host_name(&n, buf));
 	kbox_dcache_forget(&n);
 	kbox_nameidata_release(&n);
@@ -276,7 +305,13 @@ int kbox_vfs_link_fd(int fd, const struct kbox_lookup_ctx *nctx, const char *npa
 
 	if (r < 0)
 		return r;
-	r = create_allowed(nctx, &n);
+	r = kbox_vfs_image_link_fd(fd, nctx, &n);
+	if (r != 1) {
+		kbox_dcache_forget(&n);
+		kbox_nameidata_release(&n);
+		return r;
+	}
+	r = n.mnt->ext4 ? -EXDEV : create_allowed(nctx, &n);
 	if (r == 0)
 		r = kbox_hostdir_link_fd(fd, n.dirfd, host_name(&n, buf));
 	kbox_dcache_forget(&n);

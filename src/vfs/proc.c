@@ -235,6 +235,11 @@ long kbox_vfs_getdents(int fd, void *buf, size_t size, bool dirent64)
 	bool filter = proc_pid_is_guest && is_proc_root(fd);
 	long n;
 
+	if (kbox_vfs_has_image()) {
+		n = kbox_img_getdents(fd, buf, size, dirent64);
+		if (n != -ENOTSUP)
+			return n;
+	}
 	do {
 		n = syscall(nr, fd, buf, size);
 		if (n < 0)

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -175,6 +176,28 @@ static const char *map_path(const char *line)
 }
 
 /*
+ * An image file's memfd: the line with the image's device, inode and guest
+ * path (found by the memfd's device and inode), padded as Linux pads it.
+ */
+static bool image_line(FILE *out, const char *line)
+{
+	char addr[64], perms[8], off[32], guest[PATH_MAX];
+	unsigned maj, mnr;
+	unsigned long long ino;
+	dev_t gdev;
+	unsigned gino;
+	int n;
+
+	if (sscanf(line, "%63s %7s %31s %x:%x %llu", addr, perms, off, &maj, &mnr, &ino) != 6 ||
+	    kbox_img_guest_of_host(makedev(maj, mnr), (ino_t)ino, guest, sizeof(guest), &gdev,
+				   &gino) <= 0)
+		return false;
+	n = fprintf(out, "%s %s %s %02x:%02x %u", addr, perms, off, major(gdev), minor(gdev), gino);
+	fprintf(out, "%*s%s\n", n < 73 ? 73 - n : 1, "", guest);
+	return true;
+}
+
+/*
  * The mapped files at their guest paths. A path under no mount keeps the
  * host's text: a memfd ("/memfd:kbox-stub (deleted)", the exec stub kbox
  * keeps mapped in every guest; a debugger or profiler should see what that
@@ -195,6 +218,8 @@ static void map_line(FILE *out, const char *line)
 	}
 	len = strcspn(path, "\n");
 	del = len > dlen && !memcmp(path + len - dlen, deleted, dlen);
+	if (!strncmp(path, "/memfd:kbox-image", 17) && image_line(out, line))
+		return;
 	/* (a memfd's name is no path, even where the host's / is a guest mount) */
 	if (!strncmp(path, "/memfd:", 7) ||
 	    kbox_vfs_guest_path_of_host(path, len - (del ? dlen : 0), guest, sizeof(guest)) < 0) {

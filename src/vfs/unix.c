@@ -59,9 +59,13 @@ int kbox_vfs_unix_bind(const struct kbox_lookup_ctx *ctx, const char *path, int 
 		return r;
 	if (nd.last != KBOX_LAST_NORM || nd.trailing_slash)
 		r = -EADDRINUSE;
+	else if (nd.mnt->ext4)
+		r = kbox_img_unix_bind(ctx, &nd, sockfd, umask) ?: 1;
 	else
 		r = kbox_vfs_check_writable(&nd);
-	if (r == 0) {
+	if (r == 1)
+		r = 0;
+	else if (r == 0) {
 		j.dirfd = nd.dirfd;
 		j.name = nd.name;
 		r = -pthread_create(&th, NULL, bind_thread, &j);

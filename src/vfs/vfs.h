@@ -17,6 +17,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -30,12 +31,43 @@ struct kbox_mount {
 	bool aliased;  /* its host directory overlaps another mount's */
 	dev_t dev;     /* st_dev and st_ino of the source, to map host fds back */
 	ino_t ino;
+	/* An ext4 image (image.c): fd is -1, objects are inode numbers of it. */
+	struct kbox_ext4 *ext4;
 };
 
 #define KBOX_MOUNTS_MAX 64
 
 /* Mount table, set up before the first guest runs, then read-only. */
 int kbox_vfs_mount(const char *guest_path, const char *host_path, bool readonly);
+/*
+ * Mount the ext2/3/4 image file @image at @guest_path (read-only or
+ * read-write). @why gets a sentence for the user on failure.
+ */
+int kbox_vfs_mount_image(const char *guest_path, const char *image, bool readonly, char *why,
+			 size_t whysize);
+/* True when some mount is an image: fstat and getdents must go through kbox. */
+bool kbox_vfs_has_image(void);
+/* Write back every changed file of every image (sync, syncfs); 0 or -errno. */
+int kbox_vfs_image_sync(void);
+/*
+ * Calls on kbox-owned @fd (a copy of a guest fd) when it stands for an
+ * image object: 0 or -errno, or 1 when it does not (the host's call applies).
+ * fsync writes the file's changes back into the image.
+ */
+int kbox_vfs_image_fsync(int fd, bool datasync);
+/* msync of guest thread @tid's [addr, addr + len): write back the image files mapped there. */
+int kbox_vfs_image_msync(pid_t tid, uint64_t addr, uint64_t len);
+struct statx;
+struct kbox_ext4_setattr;
+struct kbox_vfs_cred;
+int kbox_vfs_image_fstat(int fd, struct stat *st);
+int kbox_vfs_image_fd_access(int fd, const struct kbox_vfs_cred *c, int mode);
+enum kbox_xattr_op;
+int kbox_vfs_image_fd_xattr(int fd, const struct kbox_vfs_cred *c, enum kbox_xattr_op op,
+			    const char *xname, void *val, size_t size, int xflags);
+int kbox_vfs_image_fstatx(int fd, struct statx *stx);
+/* @c NULL: the real user's permission checks. */
+int kbox_vfs_image_fd_setattr(int fd, const struct kbox_vfs_cred *c, struct kbox_ext4_setattr *sa);
 int kbox_vfs_nmounts(void);
 const struct kbox_mount *kbox_vfs_mount_at(int i);
 void kbox_vfs_fini(void);
@@ -54,6 +86,7 @@ struct kbox_dentry;
 /* Result of resolving a path up to its last component. */
 struct kbox_nameidata {
 	int dirfd;		      /* kbox-owned O_PATH fd of the parent directory */
+	unsigned ino;		      /* image mounts: the parent's inode (dirfd is -1) */
 	const struct kbox_mount *mnt; /* mount the parent lies in */
 	char name[NAME_MAX + 1];      /* last component; "." when the path is a mount root or "/" */
 	char parent_guest[PATH_MAX];  /* canonical guest path of the parent */

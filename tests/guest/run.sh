@@ -17,10 +17,12 @@
 #
 # Usage: tests/guest/run.sh [--kbox PATH] [--out DIR] [--native MODE]
 #                           [--variants "V..."] [--native-only]
-#                           [--write-expected] [--name SUITE] [PATTERN...]
+#                           [--write-expected] [--name SUITE] [--image] [PATTERN...]
 # --native-only checks the native runs alone; --write-expected (bwrap
 # only) also stores them as expected files for the cases that need one.
 # PATTERNs select cases by glob on "VARIANT/CASE" (e.g. '*/file_*').
+# --image runs kbox on an ext4 image of the test root (kbox image create)
+# instead of the tree, and checks it with e2fsck -fn after every case.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +32,7 @@ source "$here/../lib.sh"
 out=$KBOX_REPO/build-tests/guest
 native_mode=
 native_only=0
+use_image=0
 write_expected=0
 variants="musl-static glibc-static glibc-dynamic"
 suite=guest
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--variants) variants=$2; shift 2 ;;
 	--name) suite=$2; shift 2 ;;
 	--native-only) native_only=1; shift ;;
+	--image) use_image=1; shift ;;
 	--write-expected) write_expected=1; native_only=1; shift ;;
 	-h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) patterns+=("$1"); shift ;;
@@ -214,6 +218,27 @@ new_scratch() {
 	give_to_user "$root$1"
 }
 
+# --image: the image of the test root, made at the first kbox run; a
+# scratch dir in it is made by kbox itself (as root, then given to the user).
+image=
+image_scratch() {
+	if [ -z "$image" ]; then
+		image=$work/root.ext4
+		kbox_run image create --size 1G --from "$root" "$image" >"$work/image.log" 2>&1 ||
+			{ t_fail "guest/$id" "kbox image create failed:" "@$work/image.log"; return 1; }
+	fi
+	# Owned by the guest's identity, as the tree's scratch dir is the user's.
+	local ids
+	ids="$(test_uid):$(test_gid)"
+	case " $2 " in
+	*" -0 "* | *" -S "*) ids=0:0 ;;
+	*" --change-id "*) ids=$(sed 's/.*--change-id \([0-9:]*\).*/\1/' <<<"$2") ;;
+	esac
+	kbox_run -r "$image" -0 -- /bin/sh -c "rm -rf $1 && mkdir -p $1 &&
+		chown $ids $1" >"$work/scratch.log" 2>&1 ||
+		{ t_fail "guest/$id" "making $1 in the image failed:" "@$work/scratch.log"; return 1; }
+}
+
 has_need() { [[ " $needs " == *" $1 "* ]]; }
 
 # landlock_abi: the Landlock ABI kbox found (from --stats; 0 for none),
@@ -331,23 +356,33 @@ for v in $variants; do
 			t_fail "guest/$id" "$KBOX is missing or does not start"
 			continue
 		fi
-		new_scratch "/scratch/$v.$cname.kbox"
+		kroot=$root
+		if [ "$use_image" -eq 1 ]; then
+			image_scratch "/scratch/$v.$cname.kbox" "$kflags" || continue
+			kroot=$image
+		else
+			new_scratch "/scratch/$v.$cname.kbox"
+		fi
 		rc=0
-		rflag=(-r "$root")
+		rflag=(-r "$kroot")
 		if [ "$kflags" = -S ]; then
-			rflag=(-S "$root")
+			rflag=(-S "$kroot")
 			kflags=
 		fi
 		# shellcheck disable=SC2086 # flags are words
 		kbox_run "${rflag[@]}" -w "/scratch/$v.$cname.kbox" $kflags -- "/t/$v/$prog" "${argv[@]}" \
 			>"$k_out" 2>"$k_out.err" </dev/null || rc=$?
 		echo "[exit $rc]" >>"$k_out"
+		# mke2fs makes /lost+found, which the tree has not.
+		[ "$use_image" -eq 1 ] && sed -i 's/ lost+found//g; /^lost+found$/d' "$k_out"
 		if ! host_alive; then
 			t_fail "guest/$id" "the guest ended the host process $sock_pid (a process of" \
 				"the test user outside the guest)" "kbox stderr:" "@$k_out.err"
 			break 2
 		fi
-		if diff -u --label native --label "kbox$(has_need kbox && echo " (vs $expected_file)")" \
+		if [ "$use_image" -eq 1 ] && ! e2fsck -fn "$image" >"$k_out.fsck" 2>&1; then
+			t_fail "guest/$id" "e2fsck -fn finds the image unclean:" "@$k_out.fsck"
+		elif diff -u --label native --label "kbox$(has_need kbox && echo " (vs $expected_file)")" \
 			"$n_out" "$k_out" >"$k_out.diff"; then
 			t_pass "guest/$id"
 		else

@@ -15,6 +15,8 @@
 # one) under each MODE:
 #   r   kbox -r ROOT -0   the tree as it is (no /proc, no /dev/pts)
 #   S   kbox -S ROOT      /proc, /dev, a private /tmp, guest uid 0
+#   ri, Si  the same on an ext4 image of the copy (kbox image create
+#       --root-owned), which e2fsck -fn must find clean at the end
 # Each step runs in its own kbox run and is checked in a later one, so
 # what dpkg recorded (owners, modes, device nodes) must persist between
 # runs. The .debs are copied into the root's /debs (-S hides the root's
@@ -376,7 +378,7 @@ pkg_apt() {
 	# Without /dev/pts (kbox -r, as in a plain chroot) apt cannot log the
 	# terminal and says so, and goes on.
 	allow='^E: Can not write log \(Is /dev/pts mounted\?\) - posix_openpt'
-	[ "$pkg_mode" = r ] || allow='^$^'
+	[ "${pkg_mode%i}" = r ] || allow='^$^'
 	if [ "$rc" -ne 0 ]; then
 		pkg_fail "$name" "apt-get $args: exit $rc; output:" "@$work/pkg.out"
 	elif grep -E '^(W|E): ' "$work/pkg.out" | grep -Evq -- "$allow"; then
@@ -429,9 +431,31 @@ kbox-pkgtest2
 		'^Setting up kbox-pkgtest2 \(1\.0\)'
 }
 
+# pkg_image MODE: for the image modes, the copy becomes an image beside it.
+pkg_image() {
+	[ "${1%i}" != "$1" ] || return 0
+	rm -f "$pkg_root.ext4"
+	if ! kbox_run image create --root-owned --from "$pkg_root" "$pkg_root.ext4" \
+		>"$work/pkg.out" 2>&1; then
+		pkg_fail setup "kbox image create failed:" "@$work/pkg.out"
+		return 1
+	fi
+}
+
+# pkg_fsck: after the image modes, e2fsck -fn finds the image clean.
+pkg_fsck() {
+	[ -f "$pkg_root.ext4" ] || return 0
+	selected "$pkg_id/fsck_clean" || return 0
+	if e2fsck -fn "$pkg_root.ext4" >"$work/pkg.out" 2>&1; then
+		t_pass "$pkg_id/fsck_clean"
+	else
+		t_fail "$pkg_id/fsck_clean" "e2fsck -fn:" "@$work/pkg.out"
+	fi
+}
+
 run_packages() {
 	local pkg_mode c any why
-	for pkg_mode in r S; do
+	for pkg_mode in r S ri Si; do
 		pkg_id=packages/$pkg_mode
 		pkg_failed=()
 		any=0
@@ -440,6 +464,9 @@ run_packages() {
 		done
 		[ "$any" -eq 1 ] || continue
 		if [ "${KBOX_PKG_NATIVE:-0}" = 1 ] && { [ "$pkg_mode" != r ] || ! is_root; }; then
+			continue
+		fi
+		if [ "${pkg_mode%i}" != "$pkg_mode" ] && ! command -v e2fsck >/dev/null; then
 			continue
 		fi
 		why=${root_skip[debian]:-}
@@ -458,8 +485,10 @@ run_packages() {
 		case $pkg_mode in
 		r) pkg_flags=(-r "$work/pkgroot.r" -0) ;;
 		S) pkg_flags=(-S "$work/pkgroot.S") ;;
+		ri) pkg_flags=(-r "$work/pkgroot.ri.ext4" -0) ;;
+		Si) pkg_flags=(-S "$work/pkgroot.Si.ext4") ;;
 		esac
-		if pkg_build_debs && pkg_copy_root "$pkg_mode"; then
+		if pkg_build_debs && pkg_copy_root "$pkg_mode" && pkg_image "$pkg_mode"; then
 			pkg_pass setup
 		else
 			pkg_skip_rest setup "${PKG_CASES[@]:1}"
@@ -469,6 +498,7 @@ run_packages() {
 		pkg_run_dpkg
 		pkg_run_userdel
 		pkg_run_apt
-		rm -rf "$pkg_root"
+		pkg_fsck
+		rm -rf "$pkg_root" "$pkg_root.ext4"
 	done
 }

@@ -4,6 +4,8 @@
 #             python3, gcc) run on the busybox and the Debian minbase root,
 #             natively first (bubblewrap: a namespace whose root is the same
 #             tree) and then under kbox; stdout and exit status must match.
+#             Each runs again under kbox in an ext4 image of that root
+#             (Debian's --root-owned), checked with e2fsck -fn after it.
 #             A script's "# roots:" line names the roots it runs on.
 #   cli       exit statuses, -w, -b, -0, --change-id, --version, --help
 #   packages  dpkg and apt-get install, verify and remove .debs built here,
@@ -161,8 +163,55 @@ run_scripts() {
 			else
 				t_fail "$id" "@$out.diff" "kbox stderr:" "@$out.kbox.err"
 			fi
+			image_script "$kind" "$mode" "$name" "$out"
 		done
 	done
+}
+
+# ---- the same scripts in an ext4 image of each root ------------------------
+
+# image_of KIND: img= the image of root KIND (made once, with every script in /it): busybox as
+# the user owns it, Debian --root-owned (files belong to root in the image).
+declare -A images=()
+image_of() {
+	local kind=$1 r=${roots[$1]} f owned=()
+	img=$work/$1.ext4
+	if [ -z "${images[$kind]:-}" ]; then
+		mkdir -p "$r/it/work"
+		for f in "$here"/guest/*.sh; do cp "$f" "$r/it/"; done
+		give_to_user "$r/it"
+		[ "$kind" = debian ] && owned=(--root-owned)
+		kbox_run image create "${owned[@]}" --from "$r" "$img" >"$work/$kind.image.log" 2>&1 ||
+			{ cat "$work/$kind.image.log"; return 1; }
+		images[$kind]=$img
+	fi
+	img=${images[$kind]}
+}
+
+# image_script KIND MODE NAME OUT: script NAME in the image of KIND, compared
+# with its native run (OUT.native); e2fsck -fn must find the image clean.
+image_script() {
+	local kind=$1 mode=$2 name=$3 out=$4 id="script/$1-image/$2/$3" img rc flag=-r
+	selected "$id" || return 0
+	need_kbox "$id" || return 0
+	command -v e2fsck >/dev/null || { t_skip "$id" "no e2fsck"; return 0; }
+	image_of "$kind" || { t_fail "$id" "kbox image create failed"; return 0; }
+	# A fresh work dir, made by kbox in the image (as root: the Debian image is root's).
+	kbox_run -r "$img" -0 -- /bin/sh -c 'rm -rf /it/work && mkdir /it/work &&
+		chown '"$(test_uid):$(test_gid)"' /it/work' >"$out.img.prep" 2>&1 ||
+		{ t_fail "$id" "preparing /it/work failed:" "@$out.img.prep"; return 0; }
+	[ "$mode" = S ] && flag=-S
+	rc=0
+	kbox_run "$flag" "$img" -w /it/work -- /bin/sh "/it/$name.sh" >"$out.img" \
+		2>"$out.img.err" </dev/null || rc=$?
+	echo "[exit $rc]" >>"$out.img"
+	if ! e2fsck -fn "$img" >"$out.fsck" 2>&1; then
+		t_fail "$id" "e2fsck -fn finds the image unclean:" "@$out.fsck"
+	elif diff -u --label native --label kbox-image "$out.native" "$out.img" >"$out.img.diff"; then
+		t_pass "$id"
+	else
+		t_fail "$id" "@$out.img.diff" "kbox stderr:" "@$out.img.err"
+	fi
 }
 
 # ---- cli -------------------------------------------------------------------
@@ -305,6 +354,49 @@ print(err(lambda: os.fchmod(fd, 0o600)), err(lambda: os.fchown(fd, os.getuid(), 
 		t_skip cli/debian_dynamic "${root_skip[debian]}"
 		t_skip cli/debian_python "${root_skip[debian]}"
 	fi
+}
+
+# ---- image roots -----------------------------------------------------------
+
+# expect_fsck NAME IMAGE: e2fsck -fn finds IMAGE clean.
+expect_fsck() {
+	selected "$1" || return 0
+	if e2fsck -fn "$2" >"$work/fsck.out" 2>&1; then
+		t_pass "$1"
+	else
+		t_fail "$1" "e2fsck -fn $2:" "@$work/fsck.out"
+	fi
+}
+
+# kbox -r/-S on ext4 images of the busybox root: one as the user made it,
+# one --root-owned (files belong to root in the image, as a distribution's).
+run_image_cli() {
+	local bb=${roots[busybox]} img=$work/cli.ext4 rimg=$work/cli-root.ext4
+	selected 'image/*' || return 0
+	need_kbox image/create || return 0
+	kbox_run image create --from "$bb" "$img" >"$work/out" 2>&1 &&
+		kbox_run image create --root-owned --from "$bb" "$rimg" >>"$work/out" 2>&1 ||
+		{ t_fail image/create "kbox image create failed:" "@$work/out"; return 0; }
+	expect_kbox image/runs 0 '^hello$' -r "$img" -- /bin/echo hello
+	expect_kbox image/write 0 '^data$' -r "$img" -- \
+		/bin/sh -c 'mkdir -p /opt/x && echo data >/opt/x/f && cat /opt/x/f'
+	expect_kbox image/write_persists 0 '^data$' -r "$img" --read-only -- /bin/cat /opt/x/f
+	expect_kbox image/read_only_write_fails 1 '[Rr]ead-only' -r "$img" --read-only -- \
+		/bin/sh -c 'echo x >/opt/x/g'
+	expect_kbox image/rename_unlink 0 '^g$' -r "$img" -- \
+		/bin/sh -c 'cd /opt/x && mv f g && ln -s g l && rm l && ls'
+	expect_kbox image/root_owned_denied 1 'Permission denied' -r "$rimg" -- /bin/touch /etc/x
+	expect_kbox image/root_owned_root_id 0 '' -r "$rimg" -0 -- \
+		/bin/sh -c 'echo d >/etc/x && chown 7:7 /etc/x && sync'
+	expect_kbox image/chown_persists 0 '^7 7$' -r "$rimg" --read-only -- \
+		/bin/sh -c 'ls -ln /etc/x | { read -r m n u g r; echo $u $g; }'
+	expect_kbox image/system_root 0 '^x ok$' -S "$rimg" -- \
+		/bin/sh -c 'echo x >/tmp/t && test -r /proc/self/status && echo $(cat /tmp/t) ok'
+	expect_kbox image/mount_own_dev 0 '^different$' -S "$rimg" -- \
+		/bin/sh -c '[ "$(stat -c %d /)" != "$(stat -c %d /proc)" ] && echo different'
+	expect_kbox image/not_an_image 125 'neither' -r "$work/plainfile" -- /bin/true
+	expect_fsck image/fsck_clean "$img"
+	expect_fsck image/fsck_clean_root_owned "$rimg"
 }
 
 # ---- packages --------------------------------------------------------------
@@ -619,6 +711,7 @@ source "$here/owner.sh"
 
 run_scripts
 run_cli
+run_image_cli
 run_owner
 run_packages
 run_procs

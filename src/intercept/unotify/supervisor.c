@@ -288,6 +288,7 @@ static int build_filter(const struct kbox_launch *l, struct sock_filter *insns,
 		.notify_ids = l->notify_ids,
 		.notify_signals = !kbox_landlock_scopes_signals(),
 		.notify_dirents = l->notify_dirents,
+		.notify_image = l->notify_image,
 		.exec_sites = {kbox_stub_exec_ip(), kbox_loader_first_exec_ip()},
 		.nexec_sites = 2,
 	};

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Between image.c (the VFS side of image mounts) and imagefd.c (the host
+ * objects that stand for image objects). Not a public interface.
+ */
+#ifndef KBOX_VFS_IMAGE_PRIV_H
+#define KBOX_VFS_IMAGE_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+struct kbox_ext4_setattr;
+
+/*
+ * A new host fd for a guest open of inode @ino (lstat @st, guest path
+ * @guest) with @oflags: the inode's memfd or stand-in, made at its first
+ * open. Returns the fd or -errno.
+ */
+int kbox_imgfd_open(const struct kbox_mount *m, uint32_t ino, const struct stat *st,
+		    const char *guest, int oflags);
+/* Flags for a host open on the guest's behalf: its access and status flags, O_CLOEXEC. */
+int kbox_imgfd_flags(int oflags);
+/* Write @ino's memfd back, if it has one (@unlinked: even with link count 0). */
+int kbox_imgfd_flush(const struct kbox_mount *m, uint32_t ino, bool unlinked);
+/*
+ * Before an attribute change of @ino: its memfd's changes go to the image
+ * first, a new mode reaches the memfd, and a new size is made on the memfd
+ * and written back (then 1: nothing left to do). 0 or -errno otherwise.
+ */
+int kbox_imgfd_setattr(const struct kbox_mount *m, uint32_t ino,
+		       const struct kbox_ext4_setattr *sa);
+/* Size and times of a regular file whose memfd the image has not caught up with. */
+void kbox_imgfd_overlay(const struct kbox_mount *m, uint32_t ino, struct stat *st);
+/* Guest paths of host objects under @og now under @ng (both ways for an exchange). */
+void kbox_imgfd_renamed(const char *og, const char *ng, bool exchange);
+/* The stand-in path of @ino (directories, fifos, sockets): 0 or -ENAMETOOLONG. */
+int kbox_imgfd_standin_path(const struct kbox_mount *m, uint32_t ino, char *path, size_t size);
+
+#endif

@@ -1,0 +1,753 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host objects standing for image objects (see image.c for the VFS side).
+ * The guest needs real host fds, so every open image object gets one, kept
+ * per inode for the whole run:
+ * - a regular file is a memfd that kbox fills from the image at its first
+ *   open; each guest open reopens it through /proc/self/fd (its own open
+ *   file description: offsets, O_APPEND), and reads, writes, mmap and exec
+ *   run natively on it. A memfd is dirty when its mtime is not the sentinel
+ *   kbox sets after each fill or write-back: any write or truncate moves it.
+ *   Write-back compares pieces with the image, so writes through shared
+ *   mappings (which leave a memfd's mtime alone) are caught too.
+ * - a directory is an empty host directory under a private directory
+ *   (fchdir, O_DIRECTORY and dirfds work); kbox answers getdents on it;
+ * - a fifo is a host fifo there, a device or symlink opened with O_PATH an
+ *   empty file.
+ * A registry maps host objects back to (mount, inode, guest path) by their
+ * st_dev/st_ino.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "../fs/ext4/ext4.h"
+#include "image_priv.h"
+
+#define NBUCKETS 4096
+#define CHUNK	 (1u << 20)
+
+/* The mtime of a clean memfd: no write can produce it. */
+static const struct timespec clean_mtime = {.tv_sec = 1, .tv_nsec = 0};
+
+struct obj {
+	const struct kbox_mount *mnt;
+	uint32_t ino;
+	mode_t type;
+	int fd;	 /* memfd; -1 for a stand-in (opened by path) */
+	bool wr; /* opened for writing once: shared mappings may change it unseen */
+	dev_t hdev;
+	ino_t hino;
+	char *guest;
+	struct obj *by_ino, *by_host;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct obj *ino_tab[NBUCKETS], *host_tab[NBUCKETS];
+static char private_dir[PATH_MAX];
+static bool any_image;
+
+static unsigned hash_ino(const struct kbox_mount *m, uint32_t ino)
+{
+	return (unsigned)(((uintptr_t)m >> 4) * 31u + ino) % NBUCKETS;
+}
+
+static unsigned hash_host(dev_t dev, ino_t ino)
+{
+	return (unsigned)((dev * 1000003u) ^ ino) % NBUCKETS;
+}
+
+static struct obj *find_ino(const struct kbox_mount *m, uint32_t ino)
+{
+	for (struct obj *o = ino_tab[hash_ino(m, ino)]; o; o = o->by_ino)
+		if (o->mnt == m && o->ino == ino)
+			return o;
+	return NULL;
+}
+
+static struct obj *find_host(dev_t dev, ino_t ino)
+{
+	for (struct obj *o = host_tab[hash_host(dev, ino)]; o; o = o->by_host)
+		if (o->hdev == dev && o->hino == ino)
+			return o;
+	return NULL;
+}
+
+bool kbox_vfs_has_image(void)
+{
+	return any_image;
+}
+
+int kbox_img_attach(struct kbox_mount *m, struct kbox_ext4 *x, int slot)
+{
+	const char *base = getenv("TMPDIR") ?: "/tmp";
+
+	if (!private_dir[0]) {
+		snprintf(private_dir, sizeof(private_dir), "%s/kbox-img-XXXXXX", base);
+		if (!mkdtemp(private_dir)) {
+			private_dir[0] = '\0';
+			return -errno;
+		}
+	}
+	m->ext4 = x;
+	m->fd = -1;
+	m->uncached = true; /* the backend has its own dentry cache */
+	/* A device number of its own (loop major), as a mounted image would have. */
+	m->dev = makedev(7, 200 + slot);
+	m->ino = KBOX_EXT4_ROOT_INO;
+	any_image = true;
+	return 0;
+}
+
+/* Size and times of a file whose memfd has changes the image has not seen yet. */
+void kbox_imgfd_overlay(const struct kbox_mount *m, uint32_t ino, struct stat *st)
+{
+	struct obj *o;
+	struct stat ms;
+
+	if (!S_ISREG(st->st_mode))
+		return;
+	pthread_mutex_lock(&lock);
+	o = find_ino(m, ino);
+	if (o && fstat(o->fd, &ms) == 0 &&
+	    (ms.st_mtim.tv_sec != clean_mtime.tv_sec ||
+	     ms.st_mtim.tv_nsec != clean_mtime.tv_nsec)) {
+		st->st_size = ms.st_size;
+		st->st_blocks = ms.st_blocks;
+		st->st_mtim = ms.st_mtim;
+		st->st_ctim = ms.st_ctim;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static int fill_memfd(const struct kbox_mount *m, uint32_t ino, int fd, uint64_t size)
+{
+	char *buf = malloc(CHUNK);
+	uint64_t off = 0;
+	ssize_t n;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (ftruncate(fd, (off_t)size) < 0)
+		r = -errno;
+	while (r == 0 && off < size) {
+		int64_t data = kbox_ext4_seek(m->ext4, ino, off, SEEK_DATA);
+
+		if (data < 0 || (uint64_t)data >= size)
+			break; /* the rest is a hole */
+		off = (uint64_t)data;
+		n = kbox_ext4_read(m->ext4, ino, buf, CHUNK, off);
+		if (n <= 0) {
+			r = n < 0 ? (int)n : 0;
+			break;
+		}
+		if (pwrite(fd, buf, (size_t)n, (off_t)off) != n)
+			r = -EIO;
+		off += (uint64_t)n;
+	}
+	free(buf);
+	return r;
+}
+
+static void mark_clean(int fd)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, clean_mtime};
+
+	futimens(fd, ts);
+}
+
+static bool is_dirty(int fd, struct stat *ms)
+{
+	return fstat(fd, ms) == 0 && (ms->st_mtim.tv_sec != clean_mtime.tv_sec ||
+				      ms->st_mtim.tv_nsec != clean_mtime.tv_nsec);
+}
+
+#define WB_CHUNK (64u << 10)
+
+/* True if [off, off + len) of the memfd or of the image (below @isize) holds data. */
+static bool has_data(struct obj *o, uint64_t off, size_t len, uint64_t isize)
+{
+	off_t d = lseek(o->fd, (off_t)off, SEEK_DATA);
+	int64_t e;
+
+	if (d >= 0 && (uint64_t)d < off + len)
+		return true;
+	if (off >= isize)
+		return false;
+	e = kbox_ext4_seek(o->mnt->ext4, o->ino, off, SEEK_DATA);
+	return e >= 0 && (uint64_t)e < off + len;
+}
+
+/* One piece: written when it differs from the image (a hole reads as zeros on both sides). */
+static int sync_piece(struct obj *o, uint64_t off, size_t len, uint64_t isize, char *mbuf,
+		      char *ibuf)
+{
+	ssize_t n, w;
+
+	if (!has_data(o, off, len, isize))
+		return 0;
+	n = pread(o->fd, mbuf, len, (off_t)off);
+	if (n != (ssize_t)len)
+		return -EIO;
+	memset(ibuf, 0, len);
+	if (off < isize) {
+		n = kbox_ext4_read(o->mnt->ext4, o->ino, ibuf, len, off);
+		if (n < 0)
+			return (int)n;
+	}
+	if (off < isize && memcmp(mbuf, ibuf, len) == 0)
+		return 0;
+	w = kbox_ext4_write(o->mnt->ext4, o->ino, mbuf, len, off);
+	return w < 0 ? (int)w : 0;
+}
+
+/*
+ * The memfd's content into the image: a shorter file is truncated first,
+ * then what differs is written in ascending order, then a longer size.
+ * Comparing catches writes through shared mappings too, which do not move
+ * a memfd's mtime.
+ */
+static int write_back_any(struct obj *o, bool unlinked)
+{
+	struct stat ms, is;
+	uint64_t off, isize;
+	char *buf;
+	int r;
+
+	if (!S_ISREG(o->type) || !(is_dirty(o->fd, &ms) || o->wr))
+		return 0;
+	r = kbox_ext4_getattr(o->mnt->ext4, o->ino, &is);
+	if (r < 0 || (is.st_nlink == 0 && !unlinked))
+		return r; /* a file gone keeps nothing (unless linkat names it again) */
+	if (fstat(o->fd, &ms) < 0)
+		return -errno;
+	isize = (uint64_t)is.st_size;
+	if ((uint64_t)ms.st_size < isize) {
+		r = kbox_ext4_truncate(o->mnt->ext4, o->ino, (uint64_t)ms.st_size);
+		isize = (uint64_t)ms.st_size;
+	}
+	buf = malloc(2 * WB_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	for (off = 0; r == 0 && off < (uint64_t)ms.st_size; off += WB_CHUNK) {
+		uint64_t left = (uint64_t)ms.st_size - off;
+
+		r = sync_piece(o, off, left < WB_CHUNK ? (size_t)left : WB_CHUNK, isize, buf,
+			       buf + WB_CHUNK);
+	}
+	free(buf);
+	if (r == 0 && (uint64_t)ms.st_size > (uint64_t)is.st_size)
+		r = kbox_ext4_truncate(o->mnt->ext4, o->ino, (uint64_t)ms.st_size);
+	if (r == 0)
+		mark_clean(o->fd);
+	return r;
+}
+
+static int write_back(struct obj *o)
+{
+	return write_back_any(o, false);
+}
+
+static void obj_insert(struct obj *o)
+{
+	unsigned hi = hash_ino(o->mnt, o->ino), hh = hash_host(o->hdev, o->hino);
+
+	o->by_ino = ino_tab[hi];
+	ino_tab[hi] = o;
+	o->by_host = host_tab[hh];
+	host_tab[hh] = o;
+}
+
+/* The stand-in for a directory or fifo: private_dir/<dev>-<ino>. */
+static int standin_path(const struct obj *o, char *path, size_t size)
+{
+	int n = snprintf(path, size, "%s/%u-%u", private_dir, (unsigned)minor(o->mnt->dev), o->ino);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int make_standin(const struct obj *o, char *path, size_t size)
+{
+	if (standin_path(o, path, size) < 0)
+		return -ENAMETOOLONG;
+	if (S_ISDIR(o->type))
+		return mkdir(path, 0700) < 0 && errno != EEXIST ? -errno : 0;
+	if (S_ISFIFO(o->type))
+		return mkfifo(path, 0600) < 0 && errno != EEXIST ? -errno : 0;
+	/* A device or symlink opened with O_PATH: an empty file, only ever O_PATH. */
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int obj_host(struct obj *o, const struct stat *st)
+{
+	char path[PATH_MAX];
+	struct stat hs;
+	int r;
+
+	if (S_ISREG(o->type)) {
+		o->fd = memfd_create("kbox-image", MFD_CLOEXEC);
+		if (o->fd < 0)
+			return -errno;
+		r = fill_memfd(o->mnt, o->ino, o->fd, (uint64_t)st->st_size);
+		/* Host checks on the fd (exec's X_OK) see the image's bits; kbox keeps rw. */
+		if (r == 0 && fchmod(o->fd, (st->st_mode & 0777) | 0600) < 0)
+			r = -errno;
+		if (r == 0)
+			mark_clean(o->fd);
+	} else {
+		r = make_standin(o, path, sizeof(path));
+		if (r == 0 && lstat(path, &hs) < 0)
+			r = -errno;
+		if (r < 0)
+			return r;
+	}
+	if (r == 0 && o->fd >= 0 && fstat(o->fd, &hs) < 0)
+		r = -errno;
+	if (r < 0)
+		return r;
+	o->hdev = hs.st_dev;
+	o->hino = hs.st_ino;
+	return 0;
+}
+
+/*
+ * kbox keeps one memfd per image file opened so far, so it may need more
+ * fds than the usual soft limit: at the first EMFILE it takes the hard one.
+ * (Only then, so guests, forked earlier, keep the limits they were given.)
+ */
+static bool more_fds(void)
+{
+	static bool raised;
+	struct rlimit rl;
+
+	if (raised || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return false;
+	raised = true;
+	rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
+/* The host object of inode @ino (made at its first open), under the lock. */
+static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struct stat *st,
+			   const char *guest, int *err)
+{
+	struct obj *o = find_ino(m, ino);
+
+	if (o) {
+		if (guest && strcmp(o->guest, guest) != 0) {
+			char *g = strdup(guest);
+
+			if (g) {
+				free(o->guest);
+				o->guest = g;
+			}
+		}
+		return o;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o || !(o->guest = strdup(guest ? guest : "/"))) {
+		free(o);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	o->fd = -1;
+	o->mnt = m;
+	o->ino = ino;
+	o->type = st->st_mode & S_IFMT;
+	*err = obj_host(o, st);
+	if (*err == -EMFILE && more_fds()) {
+		if (o->fd >= 0)
+			close(o->fd);
+		o->fd = -1;
+		*err = obj_host(o, st);
+	}
+	if (*err < 0) {
+		if (o->fd >= 0)
+			close(o->fd);
+		free(o->guest);
+		free(o);
+		return NULL;
+	}
+	kbox_ext4_iget(m->ext4, ino); /* an unlinked-but-open file stays */
+	obj_insert(o);
+	return o;
+}
+
+/* Flags of the guest's own open file description on the host object. */
+int kbox_imgfd_flags(int oflags)
+{
+	return (oflags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECTORY | O_PATH | O_NOATIME |
+			  O_DSYNC | O_SYNC | O_DIRECT)) |
+	       O_CLOEXEC;
+}
+
+static int obj_open(struct obj *o, int oflags)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (S_ISREG(o->type)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
+		if ((oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH))
+			o->wr = true;
+		if ((oflags & O_TRUNC) && (oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH) &&
+		    ftruncate(o->fd, 0) < 0)
+			return -errno;
+	} else if (standin_path(o, path, sizeof(path)) < 0) {
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, kbox_imgfd_flags(oflags) & ~(O_DIRECT | O_NOATIME));
+	if (fd < 0 && errno == EMFILE && more_fds())
+		fd = open(path, kbox_imgfd_flags(oflags) & ~(O_DIRECT | O_NOATIME));
+	return fd < 0 ? -errno : fd;
+}
+
+int kbox_imgfd_open(const struct kbox_mount *m, uint32_t ino, const struct stat *st,
+		    const char *guest, int oflags)
+{
+	struct obj *o;
+	int r;
+
+	pthread_mutex_lock(&lock);
+	o = obj_get(m, ino, st, guest, &r);
+	if (o)
+		r = obj_open(o, oflags);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+int kbox_imgfd_flush(const struct kbox_mount *m, uint32_t ino, bool unlinked)
+{
+	struct obj *o;
+	int r = 0;
+
+	pthread_mutex_lock(&lock);
+	o = find_ino(m, ino);
+	if (o)
+		r = write_back_any(o, unlinked);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+int kbox_imgfd_setattr(const struct kbox_mount *m, uint32_t ino, const struct kbox_ext4_setattr *sa)
+{
+	struct obj *o;
+	int r = 0;
+
+	pthread_mutex_lock(&lock);
+	o = find_ino(m, ino);
+	if (o && S_ISREG(o->type)) {
+		/*
+		 * The image gets the memfd's changes first: its times and size
+		 * are then the image's, and the new ones are not hidden by them.
+		 */
+		r = write_back(o);
+		if (r == 0 && (sa->valid & KBOX_EXT4_SET_MODE))
+			fchmod(o->fd, (sa->mode & 0777) | 0600);
+		/* The memfd is what open fds see: truncate it, the image follows. */
+		if (r == 0 && (sa->valid & KBOX_EXT4_SET_SIZE)) {
+			r = ftruncate(o->fd, (off_t)sa->size) < 0 ? -errno : write_back(o);
+			r = r < 0 ? r : 1;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+int kbox_imgfd_standin_path(const struct kbox_mount *m, uint32_t ino, char *path, size_t size)
+{
+	struct obj o = {.mnt = m, .ino = ino};
+
+	return standin_path(&o, path, size);
+}
+
+int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *gdev,
+			   unsigned *gino)
+{
+	struct obj *o;
+	int n = -ENOENT;
+
+	if (!any_image)
+		return n;
+	pthread_mutex_lock(&lock);
+	o = find_host(dev, ino);
+	if (o) {
+		n = snprintf(out, size, "%s", o->guest);
+		*gdev = o->mnt->dev;
+		*gino = o->ino;
+	}
+	pthread_mutex_unlock(&lock);
+	return n >= (int)size ? -ENAMETOOLONG : n;
+}
+
+int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *guest, size_t size)
+{
+	struct stat st;
+	struct obj *o;
+	int r = 0;
+
+	if (!any_image || fstat(fd, &st) < 0)
+		return 0;
+	pthread_mutex_lock(&lock);
+	o = find_host(st.st_dev, st.st_ino);
+	if (o) {
+		*m = o->mnt;
+		*ino = o->ino;
+		r = 1;
+		if (guest && snprintf(guest, size, "%s", o->guest) >= (int)size)
+			r = -ENAMETOOLONG;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* ---- getdents ---- */
+
+struct dents {
+	char *buf;
+	size_t size, used;
+	bool d64;
+	bool full; /* an entry did not fit */
+	uint64_t pos;
+};
+
+static int put_dent(void *arg, const char *name, size_t len, uint32_t ino, unsigned dtype,
+		    uint64_t next)
+{
+	struct dents *d = arg;
+	size_t hdr = d->d64 ? 19 : 18, reclen = (hdr + len + 1 + (d->d64 ? 0 : 1) + 7) & ~(size_t)7;
+	char *p = d->buf + d->used;
+
+	if (d->used + reclen > d->size) {
+		d->full = true;
+		return 1;
+	}
+	memset(p, 0, reclen);
+	if (d->d64) {
+		struct dirent64 *e = (struct dirent64 *)p;
+
+		e->d_ino = ino;
+		e->d_off = (int64_t)next;
+		e->d_reclen = (unsigned short)reclen;
+		e->d_type = (unsigned char)dtype;
+		memcpy(e->d_name, name, len);
+	} else {
+		unsigned long *u = (unsigned long *)p;
+
+		u[0] = ino;
+		u[1] = next;
+		*(unsigned short *)(p + 16) = (unsigned short)reclen;
+		memcpy(p + 18, name, len);
+		p[reclen - 1] = (char)dtype;
+	}
+	d->used += reclen;
+	d->pos = next;
+	return 0;
+}
+
+/* Entries of the directory @fd stands for, from the fd's offset (an image position). */
+long kbox_img_getdents(int fd, void *buf, size_t size, bool dirent64)
+{
+	const struct kbox_mount *m;
+	unsigned ino = 0;
+	struct dents d = {.buf = buf, .size = size, .d64 = dirent64};
+	off_t pos;
+	int r = kbox_img_of_fd(fd, &m, &ino, NULL, 0);
+
+	if (r <= 0)
+		return r < 0 ? r : -ENOTSUP;
+	pos = lseek(fd, 0, SEEK_CUR);
+	if (pos < 0)
+		return -errno;
+	d.pos = (uint64_t)pos;
+	r = kbox_ext4_readdir(m->ext4, ino, &d.pos, put_dent, &d);
+	if (r < 0)
+		return r;
+	if (d.used == 0 && d.full)
+		return -EINVAL; /* not even one entry fits: Linux's answer */
+	if (lseek(fd, (off_t)d.pos, SEEK_SET) < 0)
+		return -errno;
+	return (long)d.used;
+}
+
+/* Guest paths under @from[0..flen) now under @to (to NULL: a placeholder, for exchange). */
+static void move_paths(const char *from, size_t flen, const char *to)
+{
+	char buf[PATH_MAX];
+
+	for (int b = 0; b < NBUCKETS; b++) {
+		for (struct obj *x = ino_tab[b]; x; x = x->by_ino) {
+			char *g;
+
+			if (!kbox_path_has_prefix(x->guest, strlen(x->guest), from, flen))
+				continue;
+			if (snprintf(buf, sizeof(buf), "%s%s", to, x->guest + flen) >=
+				    (int)sizeof(buf) ||
+			    !(g = strdup(buf)))
+				continue;
+			free(x->guest);
+			x->guest = g;
+		}
+	}
+}
+
+void kbox_imgfd_renamed(const char *og, const char *ng, bool exchange)
+{
+	char tmp[] = "\x01kbox-exchange";
+
+	pthread_mutex_lock(&lock);
+	if (exchange) {
+		move_paths(ng, strlen(ng), tmp);
+		move_paths(og, strlen(og), ng);
+		move_paths(tmp, strlen(tmp), og);
+	} else {
+		move_paths(og, strlen(og), ng);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* ---- write-back ---- */
+
+static int sync_all(bool fs_sync)
+{
+	int r = 0, e;
+
+	pthread_mutex_lock(&lock);
+	for (int b = 0; b < NBUCKETS; b++)
+		for (struct obj *o = ino_tab[b]; o; o = o->by_ino)
+			if (kbox_ext4_is_rw(o->mnt->ext4) && (e = write_back(o)) < 0 && !r)
+				r = e;
+	pthread_mutex_unlock(&lock);
+	for (int i = 0; fs_sync && i < kbox_vfs_nmounts(); i++) {
+		const struct kbox_mount *m = kbox_vfs_mount_at(i);
+
+		if (m->ext4 && kbox_ext4_is_rw(m->ext4) && (e = kbox_ext4_sync(m->ext4)) < 0 && !r)
+			r = e;
+	}
+	return r;
+}
+
+int kbox_vfs_image_sync(void)
+{
+	return any_image ? sync_all(true) : 0;
+}
+
+/* The memfd a maps line names, if it is an image file's (under the lock). */
+static struct obj *map_obj(const char *line, uint64_t addr, uint64_t end)
+{
+	unsigned long long lo, hi, ino;
+	unsigned maj, mnr;
+	char path[32];
+
+	if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu %31s", &lo, &hi, &maj, &mnr, &ino, path) !=
+		    6 ||
+	    strncmp(path, "/memfd:kbox-image", 17) != 0 || hi <= addr || lo >= end)
+		return NULL;
+	return find_host(makedev(maj, mnr), (ino_t)ino);
+}
+
+int kbox_vfs_image_msync(pid_t tid, uint64_t addr, uint64_t len)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	struct obj *o;
+	FILE *f;
+	int r = 0;
+
+	if (!any_image)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	pthread_mutex_lock(&lock);
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		o = map_obj(line, addr, addr + (len ? len : 1));
+		if (o && kbox_ext4_is_rw(o->mnt->ext4))
+			r = write_back(o);
+	}
+	pthread_mutex_unlock(&lock);
+	free(line);
+	fclose(f);
+	return r;
+}
+
+int kbox_vfs_image_fsync(int fd, bool datasync)
+{
+	struct stat st;
+	struct obj *o;
+	int r = 1;
+
+	if (!any_image || fstat(fd, &st) < 0)
+		return 1;
+	pthread_mutex_lock(&lock);
+	o = find_host(st.st_dev, st.st_ino);
+	if (o)
+		r = 0;
+	if (o && kbox_ext4_is_rw(o->mnt->ext4)) {
+		r = write_back(o);
+		if (r == 0)
+			r = kbox_ext4_fsync(o->mnt->ext4, o->ino, datasync);
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* At exit: every change into its image, references dropped, images closed. */
+void kbox_img_fini(void)
+{
+	if (!any_image)
+		return;
+	sync_all(false);
+	for (int b = 0; b < NBUCKETS; b++) {
+		struct obj *o = ino_tab[b], *next;
+
+		for (; o; o = next) {
+			next = o->by_ino;
+			kbox_ext4_iput(o->mnt->ext4, o->ino);
+			if (o->fd >= 0)
+				close(o->fd);
+			free(o->guest);
+			free(o);
+		}
+		ino_tab[b] = host_tab[b] = NULL;
+	}
+	for (int i = 0; i < kbox_vfs_nmounts(); i++) {
+		struct kbox_mount *m = (struct kbox_mount *)kbox_vfs_mount_at(i);
+
+		if (m->ext4) {
+			kbox_ext4_close(m->ext4);
+			m->ext4 = NULL;
+		}
+	}
+	if (private_dir[0])
+		nftw(private_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	private_dir[0] = '\0';
+	any_image = false;
+}

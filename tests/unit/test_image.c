@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VFS over an ext4 image (src/vfs/image.c): walking, opening as memfds
+ * and stand-in directories, getdents, namespace operations, write-back, and
+ * a host directory mounted over the image. The image comes from mke2fs -d
+ * of a small tree; e2fsck -fn must find it clean after every test.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vfs/vfs.h"
+
+static char top[128], img[PATH_MAX];
+static struct kbox_lookup_ctx ctx = {.root = "/", .base = "/"};
+
+static void run(const char *fmt, const char *a, const char *b)
+{
+	char cmd[3 * PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, b);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+static void setup(void)
+{
+	snprintf(top, sizeof(top), "/tmp/kbox-img-test-XXXXXX");
+	cr_assert_not_null(mkdtemp(top));
+	run("cd '%s' && mkdir -p tree/etc tree/d/sub host && echo hello >tree/etc/f && "
+	    "ln -s ../etc/f tree/d/l && ln -s /etc tree/abs && echo host >host/h%s",
+	    top, "");
+	snprintf(img, sizeof(img), "%s/i.ext4", top);
+	run("mke2fs -q -F -t ext4 -d '%s/tree' '%s' 8M", top, img);
+	cr_assert_eq(kbox_vfs_mount_image("/", img, false, NULL, 0), 0);
+	cr_assert(kbox_vfs_has_image());
+}
+
+/* e2fsck -fn clean (while open read-write: after kbox_vfs_image_sync()). */
+static void fsck(void)
+{
+	run("e2fsck -fn '%s' >/dev/null 2>&1%s", img, "");
+}
+
+static void teardown(void)
+{
+	kbox_vfs_fini(); /* writes back and closes the image */
+	fsck();
+	run("rm -rf '%s'%s", top, "");
+}
+
+TestSuite(image, .init = setup, .fini = teardown);
+
+static void read_all(int fd, char *buf, size_t size)
+{
+	ssize_t n = pread(fd, buf, size - 1, 0);
+
+	cr_assert_geq(n, 0);
+	buf[n] = '\0';
+}
+
+Test(image, stat_and_symlinks)
+{
+	struct stat st, dst;
+	char buf[64];
+
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/etc/f", KBOX_LOOKUP_FOLLOW, &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(st.st_size, 6);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/d/l", KBOX_LOOKUP_FOLLOW, &dst), 0);
+	cr_assert_eq(dst.st_ino, st.st_ino);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/d/l", 0, &dst), 0);
+	cr_assert(S_ISLNK(dst.st_mode));
+	cr_assert_eq(kbox_vfs_readlink(&ctx, "/d/l", 0, buf, sizeof(buf)), 8);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/abs/f", KBOX_LOOKUP_FOLLOW, &dst), 0);
+	cr_assert_eq(dst.st_ino, st.st_ino);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/d/sub/../../etc/./f", KBOX_LOOKUP_FOLLOW, &dst), 0);
+	cr_assert_eq(dst.st_ino, st.st_ino);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/etc/f/x", 0, &dst), -ENOTDIR);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/nope", 0, &dst), -ENOENT);
+}
+
+Test(image, open_shares_one_memfd)
+{
+	struct stat a, b, g;
+	char buf[64];
+	int fd1 = kbox_vfs_open(&ctx, "/etc/f", O_RDONLY, 0, NULL);
+	int fd2 = kbox_vfs_open(&ctx, "/d/l", O_RDONLY, 0, NULL);
+
+	cr_assert_geq(fd1, 0);
+	cr_assert_geq(fd2, 0);
+	read_all(fd1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "hello\n");
+	cr_assert_eq(fstat(fd1, &a), 0);
+	cr_assert_eq(fstat(fd2, &b), 0);
+	cr_assert_eq(a.st_ino, b.st_ino); /* the same memfd */
+	cr_assert_eq(kbox_vfs_image_fstat(fd1, &g), 0);
+	cr_assert_eq(g.st_size, 6);
+	cr_assert_eq(kbox_vfs_guest_path_of_fd(fd1, buf, sizeof(buf)), 6);
+	cr_assert_str_eq(buf, "/etc/f");
+	close(fd1);
+	close(fd2);
+}
+
+Test(image, write_then_stat_then_writeback)
+{
+	struct stat st;
+	char buf[64];
+	int fd = kbox_vfs_open(&ctx, "/new", O_CREAT | O_WRONLY | O_EXCL, 0640, NULL);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "data", 4), 4);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/new", 0, &st), 0);
+	cr_assert_eq(st.st_size, 4); /* the memfd's size before write-back */
+	cr_assert_eq(st.st_mode & 07777, 0640);
+	cr_assert_eq(kbox_vfs_image_fsync(fd, false), 0);
+	close(fd);
+	cr_assert_eq(kbox_vfs_open(&ctx, "/new", O_CREAT | O_EXCL | O_RDWR, 0600, NULL), -EEXIST);
+	fd = kbox_vfs_open(&ctx, "/new", O_WRONLY | O_APPEND, 0, NULL);
+	cr_assert_eq(write(fd, "+", 1), 1);
+	close(fd);
+	fd = kbox_vfs_open(&ctx, "/new", O_RDONLY, 0, NULL);
+	read_all(fd, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "data+");
+	close(fd);
+	fd = kbox_vfs_open(&ctx, "/new", O_WRONLY | O_TRUNC, 0, NULL);
+	close(fd);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/new", 0, &st), 0);
+	cr_assert_eq(st.st_size, 0);
+	cr_assert_eq(kbox_vfs_image_sync(), 0);
+	fsck();
+}
+
+static int count_entries(int fd)
+{
+	union {
+		struct dirent64 d;
+		char raw[256];
+	} buf;
+	long n;
+	int count = 0;
+
+	while ((n = kbox_vfs_getdents(fd, buf.raw, sizeof(buf.raw), true)) > 0) {
+		for (long off = 0; off < n;) {
+			unsigned short reclen;
+
+			memcpy(&reclen, buf.raw + off + offsetof(struct dirent64, d_reclen),
+			       sizeof(reclen));
+			off += reclen;
+			count++;
+		}
+	}
+	cr_assert_eq(n, 0);
+	return count;
+}
+
+Test(image, namespace_and_getdents)
+{
+	struct stat st;
+	int fd;
+
+	cr_assert_eq(kbox_vfs_mkdir(&ctx, "/d/m", 0755), 0);
+	cr_assert_eq(kbox_vfs_mkdir(&ctx, "/d/m", 0755), -EEXIST);
+	cr_assert_eq(kbox_vfs_symlink("x", &ctx, "/d/s"), 0);
+	cr_assert_eq(kbox_vfs_link(&ctx, "/etc/f", 0, &ctx, "/d/h"), 0);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/etc/f", 0, &st), 0);
+	cr_assert_eq(st.st_nlink, 2);
+	cr_assert_eq(kbox_vfs_rename(&ctx, "/d/h", &ctx, "/d/m/h", 0), 0);
+	cr_assert_eq(kbox_vfs_rmdir(&ctx, "/d/m"), -ENOTEMPTY);
+	cr_assert_eq(kbox_vfs_unlink(&ctx, "/d/m/h"), 0);
+	cr_assert_eq(kbox_vfs_rmdir(&ctx, "/d/m"), 0);
+	fd = kbox_vfs_open(&ctx, "/d", O_RDONLY | O_DIRECTORY, 0, NULL);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(count_entries(fd), 5); /* . .. sub l s */
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	cr_assert_eq(count_entries(fd), 5);
+	close(fd);
+	cr_assert_eq(kbox_vfs_chmod(&ctx, "/etc/f", 0, 0600), 0);
+	cr_assert_eq(kbox_vfs_chown(&ctx, "/etc/f", 0, (uid_t)-1, getgid()), 0);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/etc/f", 0, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0600);
+	cr_assert_eq(kbox_vfs_truncate(&ctx, "/etc/f", 3), 0);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/etc/f", 0, &st), 0);
+	cr_assert_eq(st.st_size, 3);
+	cr_assert_eq(kbox_vfs_image_sync(), 0); /* bitmaps are written at a flush */
+	fsck();
+}
+
+Test(image, host_mount_over_image)
+{
+	char p[PATH_MAX];
+	struct stat root, h;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/host", top);
+	cr_assert_eq(kbox_vfs_mount("/d/sub", p, false), 0);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/d/sub/h", 0, &h), 0);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/", 0, &root), 0);
+	cr_assert_neq(h.st_dev, root.st_dev);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/d/sub/../l", 0, &h), 0);
+	cr_assert(S_ISLNK(h.st_mode));
+	fd = kbox_vfs_open(&ctx, "/d/sub/h", O_RDONLY, 0, NULL);
+	cr_assert_geq(fd, 0);
+	close(fd);
+}
+
+Test(image, read_only_image)
+{
+	kbox_vfs_fini();
+	cr_assert_eq(kbox_vfs_mount_image("/", img, true, NULL, 0), 0);
+	cr_assert_eq(kbox_vfs_open(&ctx, "/x", O_CREAT | O_WRONLY, 0644, NULL), -EROFS);
+	cr_assert_eq(kbox_vfs_mkdir(&ctx, "/y", 0755), -EROFS);
+	cr_assert_eq(kbox_vfs_open(&ctx, "/etc/f", O_WRONLY, 0, NULL), -EROFS);
+}
