@@ -270,9 +270,19 @@ static void exec_ids(struct kbox_process *p, int prog_fd)
 	struct kbox_creds *c = &p->creds;
 	struct stat st;
 
-	if (!kbox_vfs_owner_enabled() || fstat(prog_fd, &st) < 0)
+	int r;
+
+	if (!kbox_vfs_owner_enabled())
 		return;
-	kbox_owner_fix_stat(prog_fd, NULL, &st);
+	/* An image's file: its inode says; a directory root's: the record does. */
+	r = kbox_vfs_image_fstat(prog_fd, &st);
+	if (r == 1) {
+		r = fstat(prog_fd, &st) < 0 ? -errno : 0;
+		if (r == 0)
+			kbox_owner_fix_stat(prog_fd, NULL, &st);
+	}
+	if (r < 0)
+		return;
 	if (st.st_mode & S_ISUID)
 		c->euid = st.st_uid;
 	if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))

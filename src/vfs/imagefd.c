@@ -302,7 +302,11 @@ static int obj_host(struct obj *o, const struct stat *st)
 	int r;
 
 	if (S_ISREG(o->type)) {
-		o->fd = memfd_create("kbox-image", MFD_CLOEXEC);
+		char name[32];
+
+		/* Named by inode: numa_maps names mappings by path alone. */
+		snprintf(name, sizeof(name), "kbox-image:%u", o->ino);
+		o->fd = memfd_create(name, MFD_CLOEXEC);
 		if (o->fd < 0)
 			return -errno;
 		r = fill_memfd(o->mnt, o->ino, o->fd, (uint64_t)st->st_size);
@@ -493,6 +497,24 @@ int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *
 		*gdev = o->mnt->dev;
 		*gino = o->ino;
 	}
+	pthread_mutex_unlock(&lock);
+	return n >= (int)size ? -ENAMETOOLONG : n;
+}
+
+int kbox_img_guest_of_memfd(const char *path, char *out, size_t size)
+{
+	unsigned ino;
+	struct obj *o = NULL;
+	int n = -ENOENT;
+
+	if (!any_image || sscanf(path, "/memfd:kbox-image:%u", &ino) != 1)
+		return n;
+	pthread_mutex_lock(&lock);
+	for (int i = 0; !o && i < kbox_vfs_nmounts(); i++)
+		if (kbox_vfs_mount_at(i)->ext4)
+			o = find_ino(kbox_vfs_mount_at(i), ino);
+	if (o)
+		n = snprintf(out, size, "%s", o->guest);
 	pthread_mutex_unlock(&lock);
 	return n >= (int)size ? -ENAMETOOLONG : n;
 }

@@ -243,7 +243,8 @@ static void numa_line(FILE *out, const char *line)
 	}
 	path += 6;
 	len = strcspn(path, " \n");
-	if (kbox_vfs_guest_path_of_host(path, len, guest, sizeof(guest)) < 0) {
+	if (kbox_img_guest_of_memfd(path, guest, sizeof(guest)) < 0 &&
+	    kbox_vfs_guest_path_of_host(path, len, guest, sizeof(guest)) < 0) {
 		fputs(line, out);
 		return;
 	}

@@ -104,6 +104,7 @@ static int run_mke2fs(const struct kbox_image_opts *o, uint64_t size, uint64_t i
 	char sz[32], n[32], owner[64];
 	char *argv[] = {"mke2fs",	  "-q", "-F", "-t", "ext4", "-N", n, "-E", owner,
 			(char *)o->image, sz,	NULL};
+	static const char *const sbin[] = {"/usr/sbin/mke2fs", "/sbin/mke2fs"};
 	pid_t pid;
 	int status, err;
 
@@ -112,6 +113,9 @@ static int run_mke2fs(const struct kbox_image_opts *o, uint64_t size, uint64_t i
 	snprintf(owner, sizeof(owner), "root_owner=%u:%u", o->root_owned ? 0 : getuid(),
 		 o->root_owned ? 0 : getgid());
 	err = posix_spawnp(&pid, "mke2fs", NULL, NULL, argv, environ);
+	/* A normal user's PATH on Debian has no sbin directory. */
+	for (size_t i = 0; err == ENOENT && i < sizeof(sbin) / sizeof(sbin[0]); i++)
+		err = posix_spawn(&pid, sbin[i], NULL, NULL, argv, environ);
 	if (err) {
 		kbox_err("cannot run mke2fs: %s; install e2fsprogs", strerror(err));
 		return -err;
