@@ -377,6 +377,8 @@ int main(int argc, char **argv)
 	if (cli.verbose)
 		kbox_log_set_level(cli.verbose > 1 ? KBOX_LOG_DEBUG : KBOX_LOG_INFO);
 	if (check_tier(&cli) || setup_mounts(&cli)) {
+		/* An image opened before a later mount failed is closed clean. */
+		kbox_vfs_fini();
 		remove_tree(private_tmp);
 		return KBOX_EXIT_FAILURE;
 	}
@@ -384,6 +386,8 @@ int main(int argc, char **argv)
 		.trace = cli.trace, .trace_file = cli.trace_file, .stats = cli.stats};
 	if (kbox_obs_init(&oc)) {
 		kbox_err("cannot open trace file '%s': %s", cli.trace_file, strerror(errno));
+		kbox_vfs_fini();
+		remove_tree(private_tmp);
 		return KBOX_EXIT_FAILURE;
 	}
 	rc = run(&cli);

@@ -395,6 +395,13 @@ run_image_cli() {
 	expect_kbox image/mount_own_dev 0 '^different$' -S "$rimg" -- \
 		/bin/sh -c '[ "$(stat -c %d /)" != "$(stat -c %d /proc)" ] && echo different'
 	expect_kbox image/not_an_image 125 'neither' -r "$work/plainfile" -- /bin/true
+	# kbox's own failure after the image was opened leaves it clean.
+	expect_kbox image/bad_bind_fails 125 'Not a directory' -r "$img" \
+		-b "$work/plainfile:/p" -- /bin/true
+	expect_kbox image/clean_after_bad_bind 0 '^ok$' -r "$img" -- /bin/echo ok
+	expect_kbox image/bad_trace_file_fails 125 'trace file' -r "$img" \
+		--trace=/nonexistent/dir/trace -- /bin/true
+	expect_kbox image/clean_after_bad_trace 0 '^ok$' -r "$img" -- /bin/echo ok
 	expect_fsck image/fsck_clean "$img"
 	expect_fsck image/fsck_clean_root_owned "$rimg"
 }
