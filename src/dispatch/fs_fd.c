@@ -37,15 +37,9 @@ static int image_chown(int kfd, const struct kbox_vfs_cred *c, uid_t uid, gid_t 
 /* futimens on an image object: NULL is now; UTIME_OMIT keeps one. */
 static int image_utimens(int kfd, const struct kbox_vfs_cred *c, const struct timespec ts[2])
 {
-	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME};
+	struct kbox_ext4_setattr sa;
 
-	sa.atime = ts ? ts[0] : (struct timespec){.tv_nsec = UTIME_NOW};
-	sa.mtime = ts ? ts[1] : (struct timespec){.tv_nsec = UTIME_NOW};
-	if (sa.atime.tv_nsec == UTIME_OMIT)
-		sa.valid &= ~(unsigned)KBOX_EXT4_SET_ATIME;
-	if (sa.mtime.tv_nsec == UTIME_OMIT)
-		sa.valid &= ~(unsigned)KBOX_EXT4_SET_MTIME;
-	return kbox_vfs_image_fd_setattr(kfd, c, &sa);
+	return kbox_ext4_setattr_times(&sa, ts) ? kbox_vfs_image_fd_setattr(kfd, c, &sa) : 0;
 }
 
 int fs_fd_copy(struct kbox_request *req, int gfd, bool write)

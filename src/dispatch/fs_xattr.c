@@ -118,20 +118,26 @@ static struct kbox_result do_xattr(struct kbox_request *req, const struct xcall 
 	return fs_ret(r);
 }
 
+/* The classic calls' arguments after the path or fd: (list, size) or (name, value, size, flags). */
+static void classic_args(struct kbox_request *req, struct xcall *x)
+{
+	if (x->op == KBOX_XATTR_LIST) {
+		x->value = req->args[1];
+		x->size = req->args[2];
+		return;
+	}
+	x->name = req->args[1];
+	x->value = req->args[2];
+	x->size = req->args[3];
+	x->xflags = (int)req->args[4];
+}
+
 static struct kbox_result classic(struct kbox_request *req, enum kbox_xattr_op op, bool nofollow)
 {
 	struct xcall x = {.op = op, .dirfd = AT_FDCWD, .path = req->args[0]};
 
 	x.atflags = nofollow ? AT_SYMLINK_NOFOLLOW : 0;
-	if (op == KBOX_XATTR_LIST) {
-		x.value = req->args[1];
-		x.size = req->args[2];
-	} else {
-		x.name = req->args[1];
-		x.value = req->args[2];
-		x.size = req->args[3];
-		x.xflags = (int)req->args[4];
-	}
+	classic_args(req, &x);
 	return do_xattr(req, &x);
 }
 
@@ -142,15 +148,7 @@ static struct kbox_result fd_classic(struct kbox_request *req, enum kbox_xattr_o
 
 	if (x.dirfd == AT_FDCWD)
 		return fs_ret(-EBADF);
-	if (op == KBOX_XATTR_LIST) {
-		x.value = req->args[1];
-		x.size = req->args[2];
-	} else {
-		x.name = req->args[1];
-		x.value = req->args[2];
-		x.size = req->args[3];
-		x.xflags = (int)req->args[4];
-	}
+	classic_args(req, &x);
 	return do_xattr(req, &x);
 }
 

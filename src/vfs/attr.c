@@ -56,15 +56,9 @@ static int img_chown(const struct kbox_lookup_ctx *ctx, struct kbox_nameidata *n
 static int img_utimens(const struct kbox_lookup_ctx *ctx, struct kbox_nameidata *nd,
 		       const struct timespec ts[2])
 {
-	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME};
+	struct kbox_ext4_setattr sa;
 
-	sa.atime = ts ? ts[0] : (struct timespec){.tv_nsec = UTIME_NOW};
-	sa.mtime = ts ? ts[1] : (struct timespec){.tv_nsec = UTIME_NOW};
-	if (sa.atime.tv_nsec == UTIME_OMIT)
-		sa.valid &= ~(unsigned)KBOX_EXT4_SET_ATIME;
-	if (sa.mtime.tv_nsec == UTIME_OMIT)
-		sa.valid &= ~(unsigned)KBOX_EXT4_SET_MTIME;
-	return sa.valid ? kbox_img_setattr(ctx, nd, &sa) : 0;
+	return kbox_ext4_setattr_times(&sa, ts) ? kbox_img_setattr(ctx, nd, &sa) : 0;
 }
 
 int kbox_vfs_chmod(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags, mode_t mode)

@@ -78,6 +78,23 @@ struct kbox_ext4_setattr {
 	struct timespec atime, mtime;
 	uint64_t size;
 };
+/*
+ * @sa for utimensat(2)'s @ts: NULL is now for both, UTIME_NOW is now and
+ * UTIME_OMIT leaves that time alone. False when nothing is left to set.
+ */
+static inline bool kbox_ext4_setattr_times(struct kbox_ext4_setattr *sa,
+					   const struct timespec ts[2])
+{
+	*sa = (struct kbox_ext4_setattr){.valid = KBOX_EXT4_SET_ATIME | KBOX_EXT4_SET_MTIME};
+	sa->atime = ts ? ts[0] : (struct timespec){.tv_nsec = UTIME_NOW};
+	sa->mtime = ts ? ts[1] : (struct timespec){.tv_nsec = UTIME_NOW};
+	if (sa->atime.tv_nsec == UTIME_OMIT)
+		sa->valid &= ~(unsigned)KBOX_EXT4_SET_ATIME;
+	if (sa->mtime.tv_nsec == UTIME_OMIT)
+		sa->valid &= ~(unsigned)KBOX_EXT4_SET_MTIME;
+	return sa->valid != 0;
+}
+
 /* Sets what @sa names and ctime to now. */
 int kbox_ext4_setattr(struct kbox_ext4 *x, uint32_t ino, const struct kbox_ext4_setattr *sa);
 

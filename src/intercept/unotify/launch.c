@@ -15,7 +15,6 @@
  */
 #include "unotify.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "../../lib/log.h"
+#include "../../lib/proctree.h"
 #include "../../loader/loader.h"
 #include "../landlock.h"
 
@@ -102,43 +102,17 @@ static __attribute__((noreturn)) void guest_main(const struct kbox_launch *l,
 	_exit(125);
 }
 
-/* Every pid below @pid, found through /proc/<pid>/task/<tid>/children. */
-static int kill_descendants_of(pid_t pid)
+static int kill_one(pid_t pid, void *arg)
 {
-	char path[64];
-	DIR *tasks;
-	struct dirent *de;
-	int found = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	tasks = opendir(path);
-	if (!tasks)
-		return 0;
-	while ((de = readdir(tasks))) {
-		char cpath[64 + sizeof(de->d_name)];
-		FILE *f;
-		int child;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%s/children", (int)pid, de->d_name);
-		f = fopen(cpath, "re");
-		if (!f)
-			continue;
-		while (fscanf(f, "%d", &child) == 1) {
-			kill(child, SIGKILL);
-			found += 1 + kill_descendants_of(child);
-		}
-		fclose(f);
-	}
-	closedir(tasks);
-	return found;
+	(void)arg;
+	kill(pid, SIGKILL);
+	return 0;
 }
 
 static void kill_all_guests(void)
 {
 	for (;;) {
-		kill_descendants_of(getpid());
+		kbox_proctree_walk(getpid(), kill_one, NULL);
 		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
 			return;
 	}
