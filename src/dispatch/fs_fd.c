@@ -65,6 +65,13 @@ static int target_get(struct kbox_request *req, int gfd, bool write, struct fd_t
 	return 0;
 }
 
+/* Close kbox's copy and give @r, an answer already in -errno form. */
+static int finish(struct fd_target *t, int r)
+{
+	close(t->kfd);
+	return r;
+}
+
 static int done(struct fd_target *t, long r)
 {
 	int err = r < 0 ? -errno : 0;
@@ -81,15 +88,12 @@ int fs_fd_stat(struct kbox_request *req, int gfd, struct stat *st)
 	if (r < 0)
 		return r;
 	r = kbox_vfs_image_fstat(t.kfd, st);
-	if (r == 1)
-		r = fstat(t.kfd, st) < 0 ? -errno : 0;
-	else
-		goto out;
+	if (r != 1)
+		return finish(&t, r);
+	r = fstat(t.kfd, st) < 0 ? -errno : 0;
 	if (r == 0)
 		kbox_owner_fix_stat(t.kfd, NULL, st);
-out:
-	close(t.kfd);
-	return r;
+	return finish(&t, r);
 }
 
 int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, struct statx *stx)
@@ -100,33 +104,27 @@ int fs_fd_statx(struct kbox_request *req, int gfd, int sync, unsigned mask, stru
 	if (r < 0)
 		return r;
 	r = kbox_vfs_image_fstatx(t.kfd, stx);
-	if (r != 1) {
-		close(t.kfd);
-		return r;
-	}
+	if (r != 1)
+		return finish(&t, r);
 	r = statx(t.kfd, "", AT_EMPTY_PATH | sync, mask, stx) < 0 ? -errno : 0;
 	if (r == 0)
 		kbox_owner_fix_statx(t.kfd, NULL, stx);
-	close(t.kfd);
-	return r;
+	return finish(&t, r);
 }
 
 int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess)
 {
-	struct fd_target t;
-	int r = target_get(req, gfd, false, &t);
-
 	struct kbox_vfs_cred cb;
 	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+	struct fd_target t;
 	struct stat view;
+	int r = target_get(req, gfd, false, &t);
 
 	if (r < 0)
 		return r;
 	r = kbox_vfs_image_fd_access(t.kfd, c, mode);
-	if (r != 1) {
-		close(t.kfd);
-		return r;
-	}
+	if (r != 1)
+		return finish(&t, r);
 	if (!c)
 		return done(&t, faccessat(t.kfd, "", mode, AT_EMPTY_PATH | eaccess));
 	r = fstat(t.kfd, &view) < 0 ? -errno : 0;
@@ -134,8 +132,7 @@ int fs_fd_access(struct kbox_request *req, int gfd, int mode, int eaccess)
 		kbox_owner_fix_stat(t.kfd, NULL, &view);
 		r = kbox_owner_permission(c, &view, mode);
 	}
-	close(t.kfd);
-	return r;
+	return finish(&t, r);
 }
 
 int fs_fd_readlink(struct kbox_request *req, int gfd, char *buf, size_t size)
@@ -148,47 +145,37 @@ int fs_fd_readlink(struct kbox_request *req, int gfd, char *buf, size_t size)
 
 int fs_fd_chmod(struct kbox_request *req, int gfd, mode_t mode)
 {
-	struct fd_target t;
-	int r = target_get(req, gfd, true, &t);
-
 	struct kbox_vfs_cred cb;
 	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+	struct fd_target t;
+	int r = target_get(req, gfd, true, &t);
 
 	if (r < 0)
 		return r;
 	r = kbox_vfs_image_fd_setattr(
 		t.kfd, c, &(struct kbox_ext4_setattr){.valid = KBOX_EXT4_SET_MODE, .mode = mode});
-	if (r != 1) {
-		close(t.kfd);
-		return r;
-	}
+	if (r != 1)
+		return finish(&t, r);
 	if (!c)
 		return done(&t, chmod(t.proc, mode));
-	r = kbox_owner_chmod(c, t.kfd, NULL, mode);
-	close(t.kfd);
-	return r;
+	return finish(&t, kbox_owner_chmod(c, t.kfd, NULL, mode));
 }
 
 int fs_fd_chown(struct kbox_request *req, int gfd, uid_t uid, gid_t gid)
 {
-	struct fd_target t;
-	int r = target_get(req, gfd, true, &t);
-
 	struct kbox_vfs_cred cb;
 	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+	struct fd_target t;
+	int r = target_get(req, gfd, true, &t);
 
 	if (r < 0)
 		return r;
 	r = image_chown(t.kfd, c, uid, gid);
-	if (r != 1) {
-		close(t.kfd);
-		return r;
-	}
+	if (r != 1)
+		return finish(&t, r);
 	if (!c)
 		return done(&t, fchownat(t.kfd, "", uid, gid, AT_EMPTY_PATH));
-	r = kbox_owner_chown(c, t.kfd, NULL, uid, gid);
-	close(t.kfd);
-	return r;
+	return finish(&t, kbox_owner_chown(c, t.kfd, NULL, uid, gid));
 }
 
 int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2])
@@ -200,10 +187,8 @@ int fs_fd_utimens(struct kbox_request *req, int gfd, const struct timespec ts[2]
 	if (r < 0)
 		return r;
 	r = image_utimens(t.kfd, fs_cred(req, &cb), ts);
-	if (r != 1) {
-		close(t.kfd);
-		return r;
-	}
+	if (r != 1)
+		return finish(&t, r);
 	return done(&t, utimensat(AT_FDCWD, t.proc, ts, 0));
 }
 
@@ -211,24 +196,18 @@ int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const 
 		void *val, size_t size, int xflags)
 {
 	bool write = op == KBOX_XATTR_SET || op == KBOX_XATTR_REMOVE;
-	struct fd_target t;
-	int r = target_get(req, gfd, write, &t);
-
 	struct kbox_vfs_cred cb;
 	const struct kbox_vfs_cred *c = fs_cred(req, &cb);
+	struct fd_target t;
+	int r = target_get(req, gfd, write, &t);
 
 	if (r < 0)
 		return r;
 	r = kbox_vfs_image_fd_xattr(t.kfd, c, op, name, val, size, xflags);
-	if (r != 1) {
-		close(t.kfd);
-		return r;
-	}
-	if (c) {
-		r = kbox_owner_xattr(c, t.kfd, NULL, op, name, val, size, xflags);
-		close(t.kfd);
-		return r;
-	}
+	if (r != 1)
+		return finish(&t, r);
+	if (c)
+		return finish(&t, kbox_owner_xattr(c, t.kfd, NULL, op, name, val, size, xflags));
 	switch (op) {
 	case KBOX_XATTR_GET:
 		return done(&t, getxattr(t.proc, name, val, size));

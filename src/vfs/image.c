@@ -116,37 +116,10 @@ static const struct kbox_vfs_cred *cred_of(const struct kbox_lookup_ctx *ctx)
 static int setattr_ino(const struct kbox_vfs_cred *c, const struct kbox_mount *m, unsigned ino,
 		       struct kbox_ext4_setattr *sa);
 
-/* The host's own node for the harmless devices; anything else ENXIO. */
+/* A device node in the image: the host's own node for the harmless ones. */
 static int open_device(const struct stat *st, int oflags)
 {
-	static const struct {
-		unsigned maj, min;
-		const char *path;
-	} devs[] = {{1, 3, "/dev/null"},   {1, 5, "/dev/zero"},	   {1, 7, "/dev/full"},
-		    {1, 8, "/dev/random"}, {1, 9, "/dev/urandom"}, {5, 2, "/dev/ptmx"}};
-
-	if (S_ISCHR(st->st_mode)) {
-		for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
-			if (major(st->st_rdev) == devs[i].maj &&
-			    minor(st->st_rdev) == devs[i].min) {
-				int fd = open(devs[i].path, kbox_imgfd_flags(oflags) | O_NOCTTY);
-
-				return fd < 0 ? -errno : fd;
-			}
-		}
-	}
-	return -ENXIO;
-}
-
-static int open_mask(int oflags)
-{
-	int acc = oflags & O_ACCMODE, mask = 0;
-
-	if (acc == O_RDONLY || acc == O_RDWR)
-		mask |= R_OK;
-	if (acc == O_WRONLY || acc == O_RDWR || (oflags & O_TRUNC))
-		mask |= W_OK;
-	return mask;
+	return S_ISCHR(st->st_mode) ? kbox_vfs_open_host_device(st->st_rdev, oflags) : -ENXIO;
 }
 
 static int parent_stat(const struct kbox_nameidata *nd, struct stat *st)
@@ -237,7 +210,7 @@ static int open_existing(const struct kbox_lookup_ctx *ctx, const struct stat *s
 		return 0;
 	if (S_ISDIR(st->st_mode) && write)
 		return -EISDIR;
-	return kbox_owner_permission(cred_of(ctx), st, open_mask(oflags));
+	return kbox_owner_permission(cred_of(ctx), st, kbox_vfs_open_mask(oflags));
 }
 
 static int create_check(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,

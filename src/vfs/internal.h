@@ -62,6 +62,16 @@ enum kbox_mount_format {
 };
 int kbox_vfs_proc_put_mounts(FILE *out, enum kbox_mount_format fmt);
 
+/* The access an open with @oflags asks for, as R_OK/W_OK (for permission checks). */
+int kbox_vfs_open_mask(int oflags);
+/*
+ * The host's own node for the harmless character devices (null, zero,
+ * full, random, urandom, ptmx), opened with the guest's access flags; any
+ * other device number is ENXIO: kbox has no driver to give it. For device
+ * nodes that live in an image or as fake-ownership placeholders.
+ */
+int kbox_vfs_open_host_device(dev_t rdev, int oflags);
+
 /* @prefix[0..plen) is @path[0..len) or one of its leading directories. */
 bool kbox_path_has_prefix(const char *path, size_t len, const char *prefix, size_t plen);
 

@@ -107,8 +107,7 @@ static int open_ctty(pid_t tid, int oflags)
 	return fd < 0 ? -errno : fd;
 }
 
-/* The access an open asks for, as R_OK/W_OK. */
-static int open_mask(int oflags)
+int kbox_vfs_open_mask(int oflags)
 {
 	int acc = oflags & O_ACCMODE, mask = 0;
 
@@ -117,6 +116,26 @@ static int open_mask(int oflags)
 	if (acc == O_WRONLY || acc == O_RDWR || (oflags & O_TRUNC))
 		mask |= W_OK;
 	return mask;
+}
+
+int kbox_vfs_open_host_device(dev_t rdev, int oflags)
+{
+	static const struct {
+		unsigned maj, min;
+		const char *path;
+	} devs[] = {{1, 3, "/dev/null"},   {1, 5, "/dev/zero"},	   {1, 7, "/dev/full"},
+		    {1, 8, "/dev/random"}, {1, 9, "/dev/urandom"}, {5, 2, "/dev/ptmx"}};
+	const int keep = O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECTORY | O_PATH | O_NOATIME |
+			 O_DSYNC | O_SYNC | O_DIRECT;
+
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		if (major(rdev) == devs[i].maj && minor(rdev) == devs[i].min) {
+			int fd = open(devs[i].path, (oflags & keep) | O_NOCTTY | O_CLOEXEC);
+
+			return fd < 0 ? -errno : fd;
+		}
+	}
+	return -ENXIO;
 }
 
 /* The last component: a procfs file kbox shows its own way, or the backend's. */
@@ -167,7 +186,7 @@ static int open_as(const struct kbox_vfs_cred *c, struct kbox_nameidata *nd, int
 		struct stat view = nd->st;
 
 		kbox_owner_fix_stat(nd->dirfd, nd->name, &view);
-		r = kbox_owner_permission(c, &view, open_mask(oflags));
+		r = kbox_owner_permission(c, &view, kbox_vfs_open_mask(oflags));
 		if (r < 0)
 			return r;
 		r = kbox_owner_open_device(nd->dirfd, nd->name, &nd->st, oflags);

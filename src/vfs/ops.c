@@ -112,16 +112,20 @@ int kbox_vfs_mknod(const struct kbox_lookup_ctx *ctx, const char *path, mode_t m
 
 	if (r < 0)
 		return r;
-	if (nd.mnt->ext4)
+	if (nd.mnt->ext4) {
 		r = kbox_img_mknod(ctx, &nd, mode, dev);
-	else
-		r = create_allowed(ctx, &nd);
-	if (nd.mnt->ext4)
-		;
-	else if (r == 0 && ctx->cred && is_device(mode, dev))
+		goto out;
+	}
+	r = create_allowed(ctx, &nd);
+	if (r == 0 && ctx->cred && is_device(mode, dev)) {
 		r = kbox_owner_mknod_dev(ctx->cred, nd.dirfd, nd.name, mode, dev);
-	else if (r == 0 && (r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev)) == 0)
+		goto out;
+	}
+	if (r == 0)
+		r = kbox_hostdir_mknod(nd.dirfd, host_name(&nd, buf), mode, dev);
+	if (r == 0)
 		kbox_owner_created(ctx->cred, nd.dirfd, nd.name);
+out:
 	kbox_dcache_forget(&nd);
 	kbox_nameidata_release(&nd);
 	return r;

@@ -357,37 +357,19 @@ void kbox_owner_gone(const struct stat *st)
 }
 
 /*
- * A device placeholder being opened: Linux would open the device. The
- * harmless memory devices and the terminal open the host's node; any other
- * device has no driver here (ENXIO). Returns 0 when @st is no placeholder.
+ * A device placeholder being opened: Linux would open the device, so the
+ * host's own node opens for the harmless ones (kbox_vfs_open_host_device()).
+ * Returns 0 when @st is no placeholder.
  */
 int kbox_owner_open_device(int dirfd, const char *name, const struct stat *st, int oflags)
 {
-	static const struct {
-		unsigned maj, min;
-		const char *path;
-	} known[] = {{1, 3, "/dev/null"},
-		     {1, 5, "/dev/zero"},
-		     {1, 7, "/dev/full"},
-		     {1, 8, "/dev/random"},
-		     {1, 9, "/dev/urandom"}};
 	struct kbox_meta m;
-	int fd;
 
 	if (!own.on || !S_ISREG(st->st_mode) || st->st_size != 0)
 		return 0;
 	if (kbox_meta_get(dirfd, name, st, &m) < 0 || !(m.valid & KBOX_META_RDEV))
 		return 0;
-	if (!S_ISCHR(m.mode))
-		return -ENXIO;
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
-		if (major(m.rdev) != known[i].maj || minor(m.rdev) != known[i].min)
-			continue;
-		fd = open(known[i].path, (oflags & ~(O_CREAT | O_EXCL | O_TRUNC | O_DIRECTORY)) |
-						 O_NOCTTY | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	return -ENXIO;
+	return S_ISCHR(m.mode) ? kbox_vfs_open_host_device(m.rdev, oflags) : -ENXIO;
 }
 
 /* ---- extended attributes ---- */
