@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs/ext4/internal.h"
@@ -156,13 +157,22 @@ static int check_writable(ext2_filsys fs, const char *path, char *why, size_t si
 
 	if (ext2fs_has_feature_journal_needs_recovery(sb))
 		return say(why, size, -EAGAIN,
-			   "image '%s' has a journal that needs recovery; run e2fsck -fy %s "
-			   "first (or open it --read-only)",
-			   path, path);
+			   "image '%s' has a journal that needs recovery; run e2fsck -p %s "
+			   "(e2fsck -fy %s if it asks questions) first (or open it --read-only)",
+			   path, path, path);
 	if (!(sb->s_state & EXT2_VALID_FS) || (sb->s_state & EXT2_ERROR_FS))
 		return say(why, size, -EAGAIN,
 			   "image '%s' was not closed cleanly or has errors recorded; run "
 			   "e2fsck -fy %s first (or open it --read-only)",
+			   path, path);
+	/*
+	 * Orphans in a clean image (a kernel's read-only mount can leave them):
+	 * freeing them is e2fsck's job, as replaying a journal is.
+	 */
+	if (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb))
+		return say(why, size, -EAGAIN,
+			   "image '%s' has inodes on its orphan list; run e2fsck -p %s first (or "
+			   "open it --read-only)",
 			   path, path);
 	if (ext2fs_has_feature_mmp(sb))
 		return say(why, size, -EOPNOTSUPP,
@@ -194,7 +204,8 @@ static int validate(const char *path, int fd, bool rw, char *why, size_t size)
 		    "image '%s' has corrupt group descriptors; run e2fsck -fn %s to see more", path,
 		    path);
 	else if (rw)
-		err = check_writable(fs, path, why, size);
+		err = check_writable(fs, path, why, size)
+			      ?: kbox_ext4_journal_check(fs, path, why, size);
 	if (!err)
 		err = kbox_ext4_errno(ext2fs_read_bitmaps(fs));
 	if (err && why && !why[0])
@@ -236,6 +247,7 @@ static int start_writing(struct kbox_ext4 *x)
 {
 	ext2_filsys fs = x->fs;
 	errcode_t e;
+	int err;
 
 	e = ext2fs_read_bitmaps(fs);
 	if (!e)
@@ -245,6 +257,9 @@ static int start_writing(struct kbox_ext4 *x)
 	fs->priv_data = x;
 	fs->write_inode = kbox_ext4_defer_inode_write;
 	hide_last_block(x);
+	err = kbox_ext4_journal_start(x);
+	if (err)
+		return err;
 	ext2fs_set_block_alloc_stats_callback(fs, quarantine_one, NULL);
 	ext2fs_set_block_alloc_stats_range_callback(fs, quarantine_range, NULL);
 	/* Backups of the superblock and descriptors are e2fsck's to refresh. */
@@ -271,6 +286,7 @@ static struct kbox_ext4 *alloc_image(void)
 
 static void free_image(struct kbox_ext4 *x)
 {
+	kbox_ext4_journal_free(x);
 	if (x->quarantine)
 		ext2fs_free_block_bitmap(x->quarantine);
 	if (x->fs)
@@ -282,6 +298,7 @@ static void free_image(struct kbox_ext4 *x)
 	free(x->dead_inodes.ino);
 	free(x->dead_inodes.dir);
 	free(x->orefs);
+	free(x->orphans.ino);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
 }
@@ -397,6 +414,29 @@ int kbox_ext4_flush(struct kbox_ext4 *x)
 	return kbox_ext4_errno(e);
 }
 
+/*
+ * What ext2fs_flush() does for the primary superblock alone (without
+ * write_byte: one write), without bitmaps or descriptors.
+ */
+int kbox_ext4_write_super(struct kbox_ext4 *x)
+{
+	ext2_filsys fs = x->fs;
+	struct ext2_super_block sb = *fs->super;
+	errcode_t e;
+
+	fs->super->s_wtime = time(NULL);
+	sb.s_wtime = fs->super->s_wtime;
+	sb.s_block_group_nr = 0;
+	e = ext2fs_superblock_csum_set(fs, &sb);
+	if (!e)
+		e = io_channel_set_blksize(fs->io, SUPERBLOCK_OFFSET);
+	if (!e) {
+		e = io_channel_write_blk64(fs->io, 1, -SUPERBLOCK_SIZE, &sb);
+		io_channel_set_blksize(fs->io, fs->blocksize);
+	}
+	return kbox_ext4_errno(e);
+}
+
 int kbox_ext4_maybe_flush(struct kbox_ext4 *x, blk64_t blocks_needed)
 {
 	blk64_t free_blocks = ext2fs_free_blocks_count(x->fs->super);
@@ -421,13 +461,17 @@ int kbox_ext4_close(struct kbox_ext4 *x)
 		return 0;
 	pthread_mutex_lock(&x->lock);
 	if (x->rw) {
-		err = kbox_ext4_flush(x);
+		err = kbox_ext4_release_orphans(x);
+		if (!err)
+			err = kbox_ext4_flush(x);
 		if (!err && x->damaged)
 			kbox_err("ext4: image left not-clean after a failed write; run e2fsck -fy "
 				 "on it");
 		else if (!err) {
 			/* Clean again only after everything else is on disk. */
 			x->fs->super->s_state |= EXT2_VALID_FS;
+			/* Every transaction emptied the log behind it. */
+			ext2fs_clear_feature_journal_needs_recovery(x->fs->super);
 			ext2fs_mark_super_dirty(x->fs);
 			err = kbox_ext4_errno(ext2fs_flush(x->fs));
 		}
