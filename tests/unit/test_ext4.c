@@ -185,7 +185,7 @@ Test(ext4, read_sparse_and_seek_data_hole)
 	uint32_t ino;
 
 	open_rw();
-	ino = walk("sparse");
+	ino = walk("frag");
 	cr_expect_eq(kbox_ext4_read(x, ino, buf, 3, 5000000), 3);
 	cr_expect_arr_eq(buf, "mid", 3);
 	cr_expect_eq(kbox_ext4_read(x, ino, buf, 16, 100), 16);
@@ -1407,4 +1407,333 @@ Test(ext4, write_errors_reach_the_caller_as_eio_and_leave_a_repairable_image)
 	}
 	kbox_ext4_io_manager = NULL;
 	cr_expect_gt(failed, 20, "the workload outlived its write budget too often");
+}
+
+/* -------- a kill between any two writes of one operation -------- */
+
+/*
+ * unix_io_manager whose process dies (_exit) at the Nth write after it is
+ * armed: the image is what a kill of kbox between two pwrites leaves. For
+ * each operation below, N runs from 1 until the operation completes; after
+ * each death e2fsck -p must repair the image without questions.
+ */
+static struct struct_io_manager dying_io;
+static long writes_left = -1; /* < 0: not armed */
+
+static void maybe_die(void)
+{
+	if (writes_left > 0 && --writes_left == 0)
+		_exit(99);
+}
+
+static errcode_t dying_write_blk(io_channel ch, unsigned long blk, int n, const void *buf)
+{
+	maybe_die();
+	return unix_io_manager->write_blk(ch, blk, n, buf);
+}
+
+static errcode_t dying_write_blk64(io_channel ch, unsigned long long blk, int n, const void *buf)
+{
+	maybe_die();
+	return unix_io_manager->write_blk64(ch, blk, n, buf);
+}
+
+static errcode_t dying_zeroout(io_channel ch, unsigned long long blk, unsigned long long n)
+{
+	maybe_die();
+	return unix_io_manager->zeroout(ch, blk, n);
+}
+
+static errcode_t dying_open(const char *name, int flags, io_channel *ch)
+{
+	errcode_t rc = unix_io_manager->open(name, flags, ch);
+
+	if (!rc)
+		(*ch)->manager = &dying_io;
+	return rc;
+}
+
+static void use_dying_io(void)
+{
+	dying_io = *unix_io_manager;
+	dying_io.name = "kbox dying I/O";
+	dying_io.open = dying_open;
+	dying_io.write_blk = dying_write_blk;
+	dying_io.write_blk64 = dying_write_blk64;
+	dying_io.zeroout = dying_zeroout;
+	dying_io.write_byte = NULL;
+}
+
+enum window {
+	W_DIR_ACROSS,
+	W_OVER_FILE,
+	W_OVER_DIR,
+	W_EXCHANGE,
+	W_HTREE,
+	W_FRONT,
+	W_ORPHAN
+};
+
+static const char *window_name[] = {"directory rename across parents",
+				    "rename over a file in another directory",
+				    "directory rename over an empty directory",
+				    "RENAME_EXCHANGE of a directory and a file",
+				    "create that splits an htree leaf",
+				    "write before the first block of a 6-extent file",
+				    "unlink of an open file, then its last put"};
+
+static uint32_t mk(uint32_t dir, const char *name, bool is_dir)
+{
+	uint32_t ino;
+
+	if (is_dir)
+		cr_assert_eq(kbox_ext4_mkdir(x, dir, name, 0755, 0, 0, &ino), 0, "%s", name);
+	else
+		cr_assert_eq(kbox_ext4_mknod(x, dir, name, S_IFREG | 0644, 0, 0, 0, &ino), 0, "%s",
+			     name);
+	return ino;
+}
+
+static void htree_name(char *buf, size_t size, int i)
+{
+	snprintf(buf, size, "entry-with-a-long-name-to-fill-blocks-fast-%05d", i);
+}
+
+/* How many creates an htree directory takes before the next one grows it. */
+static int creates_before_split(uint32_t big)
+{
+	off_t size = st_of(big).st_size;
+
+	for (int i = 0;; i++) {
+		char name[80];
+
+		htree_name(name, sizeof(name), 1000 + i);
+		mk(big, name, false);
+		if (st_of(big).st_size != size)
+			return i;
+		cr_assert_lt(i, 5000);
+	}
+}
+
+/* The state each operation starts from, on every copy of the image. */
+static void prepare_window(enum window w)
+{
+	static char block[4096];
+	uint32_t a, b, big, f;
+
+	open_rw();
+	a = mk(KBOX_EXT4_ROOT_INO, "a", true);
+	b = mk(KBOX_EXT4_ROOT_INO, "b", true);
+	mk(mk(a, "sub", true), "inside", false);
+	mk(a, "f1", false);
+	mk(b, "g", false);
+	mk(b, "empty", true);
+	f = mk(KBOX_EXT4_ROOT_INO, "frag", false);
+	/* Six extents (holes between): the tree gets a leaf. */
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(kbox_ext4_write(x, f, block, sizeof(block), (100 + 2 * i) * 4096ull),
+			     (ssize_t)sizeof(block));
+	mk(KBOX_EXT4_ROOT_INO, "doomed", false);
+	cr_assert_eq(kbox_ext4_close(x), 0);
+	x = NULL;
+	if (w == W_HTREE) {
+		char name[80];
+		int n;
+
+		/* libext2fs never indexes a directory: e2fsck -D does. */
+		open_rw();
+		big = mk(KBOX_EXT4_ROOT_INO, "big", true);
+		for (int i = 0; i < 300; i++) {
+			htree_name(name, sizeof(name), i);
+			mk(big, name, false);
+		}
+		cr_assert_eq(kbox_ext4_close(x), 0);
+		x = NULL;
+		fsck("-fyD");
+		sh("cp %s %s.scratch", img, img);
+		open_rw();
+		n = creates_before_split(walk("big"));
+		kbox_ext4_close(x);
+		x = NULL;
+		sh("mv %s.scratch %s", img, img);
+		open_rw();
+		for (int i = 0; i < n; i++) {
+			htree_name(name, sizeof(name), 1000 + i);
+			mk(walk("big"), name, false);
+		}
+		cr_assert_eq(kbox_ext4_close(x), 0);
+		x = NULL;
+	}
+}
+
+static void run_window_op(enum window w)
+{
+	static char block[4096];
+	uint32_t ino;
+	char name[80];
+
+	switch (w) {
+	case W_DIR_ACROSS:
+		_exit(kbox_ext4_rename(x, walk("a"), "sub", walk("b"), "sub", 0) ? 3 : 0);
+	case W_OVER_FILE:
+		_exit(kbox_ext4_rename(x, walk("a"), "f1", walk("b"), "g", 0) ? 3 : 0);
+	case W_OVER_DIR:
+		_exit(kbox_ext4_rename(x, walk("a"), "sub", walk("b"), "empty", 0) ? 3 : 0);
+	case W_EXCHANGE:
+		_exit(kbox_ext4_rename(x, walk("a"), "sub", walk("b"), "g", RENAME_EXCHANGE) ? 3
+											     : 0);
+	case W_HTREE:
+		ino = walk("big");
+		for (int i = 0; i < 2; i++) {
+			htree_name(name, sizeof(name), 5000 + i);
+			if (kbox_ext4_mknod(x, ino, name, S_IFREG | 0644, 0, 0, 0, &ino))
+				_exit(3);
+			ino = walk("big");
+		}
+		_exit(0);
+	case W_FRONT:
+		ino = walk("frag");
+		memset(block, 'x', sizeof(block));
+		_exit(kbox_ext4_write(x, ino, block, sizeof(block), 0) == sizeof(block) ? 0 : 3);
+	case W_ORPHAN:
+		ino = walk("doomed");
+		if (kbox_ext4_iget(x, ino) || kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "doomed"))
+			_exit(3);
+		_exit(kbox_ext4_iput(x, ino) ? 3 : 0);
+	}
+	_exit(4);
+}
+
+static bool exists(const char *path)
+{
+	uint32_t ino = KBOX_EXT4_ROOT_INO;
+	char buf[128], *save, *c;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save))
+		if (kbox_ext4_lookup(x, ino, c, &ino))
+			return false;
+	return true;
+}
+
+/* After the repair, a rename is there whole or not at all. */
+static void check_all_or_nothing(enum window w)
+{
+	char why[256];
+
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	if (w == W_DIR_ACROSS)
+		cr_expect(exists("a/sub/inside") != exists("b/sub/inside"), "rename half done");
+	if (w == W_OVER_DIR)
+		cr_expect(exists("a/sub/inside") != exists("b/empty/inside"), "rename half done");
+	if (w == W_EXCHANGE)
+		cr_expect(exists("a/sub/inside") != exists("b/g/inside"), "exchange half done");
+	if (w == W_OVER_FILE)
+		cr_expect(exists("a/f1") != exists("b/g") || exists("b/g"), "rename lost both");
+	kbox_ext4_close(x);
+	x = NULL;
+}
+
+static bool journalled;
+
+/* Kill @w's operation at every write in turn; returns how many kills e2fsck -p refused. */
+static int kill_at_every_write(enum window w)
+{
+	char why[256];
+	int refused = 0, n;
+
+	sh("cp %s %s.base", img, img);
+	use_dying_io();
+	for (n = 1; n < 200; n++) {
+		pid_t pid;
+		int status, rc;
+
+		sh("cp %s.base %s", img, img);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			kbox_ext4_io_manager = &dying_io;
+			if (kbox_ext4_open(img, true, &x, why, sizeof(why)))
+				_exit(10);
+			writes_left = n;
+			run_window_op(w);
+		}
+		waitpid(pid, &status, 0);
+		cr_assert(WIFEXITED(status), "%s: child died", window_name[w]);
+		if (WEXITSTATUS(status) == 0)
+			break;
+		cr_assert_eq(WEXITSTATUS(status), 99, "%s: op failed", window_name[w]);
+		rc = fsck("-p");
+		if (rc > 1) {
+			refused++;
+			continue;
+		}
+		assert_fsck_clean();
+		if (journalled)
+			check_all_or_nothing(w);
+	}
+	cr_assert_lt(n, 200);
+	fprintf(stderr, "%s: %d kills, %d refused by e2fsck -p\n", window_name[w], n - 1, refused);
+	return refused;
+}
+
+static void expect_window_closed(enum window w)
+{
+	journalled = true;
+	prepare_window(w);
+	cr_expect_eq(kill_at_every_write(w), 0, "%s: a kill left what e2fsck -p refuses",
+		     window_name[w]);
+}
+
+Test(ext4, kill_inside_a_cross_directory_rename_is_repaired_by_preen)
+{
+	expect_window_closed(W_DIR_ACROSS);
+}
+
+Test(ext4, kill_inside_a_rename_over_a_file_is_repaired_by_preen)
+{
+	expect_window_closed(W_OVER_FILE);
+}
+
+Test(ext4, kill_inside_a_rename_over_a_directory_is_repaired_by_preen)
+{
+	expect_window_closed(W_OVER_DIR);
+}
+
+Test(ext4, kill_inside_rename_exchange_is_repaired_by_preen)
+{
+	expect_window_closed(W_EXCHANGE);
+}
+
+Test(ext4, kill_inside_an_htree_leaf_split_is_repaired_by_preen)
+{
+	expect_window_closed(W_HTREE);
+}
+
+Test(ext4, kill_inside_a_write_before_the_first_extent_is_repaired_by_preen)
+{
+	expect_window_closed(W_FRONT);
+}
+
+Test(ext4, kill_around_an_orphan_is_repaired_by_preen)
+{
+	expect_window_closed(W_ORPHAN);
+}
+
+/*
+ * The same kills on the image without its journal (tune2fs -O ^has_journal:
+ * writes only ordered, as on ext2): these windows stay open there.
+ */
+Test(ext4, without_a_journal_the_windows_are_open)
+{
+	static const enum window open_ones[] = {W_DIR_ACROSS, W_OVER_FILE, W_EXCHANGE, W_HTREE,
+						W_FRONT};
+	int open = 0;
+
+	for (size_t i = 0; i < sizeof(open_ones) / sizeof(*open_ones); i++) {
+		sh("rm -f %s && mke2fs -q -F -t ext4 -O ^has_journal -b 4096 %s 32M", img, img);
+		prepare_window(open_ones[i]);
+		open += kill_at_every_write(open_ones[i]) > 0;
+	}
+	cr_expect_geq(open, 3, "only %d of the windows showed without a journal", open);
 }
