@@ -185,7 +185,7 @@ Test(ext4, read_sparse_and_seek_data_hole)
 	uint32_t ino;
 
 	open_rw();
-	ino = walk("frag");
+	ino = walk("sparse");
 	cr_expect_eq(kbox_ext4_read(x, ino, buf, 3, 5000000), 3);
 	cr_expect_arr_eq(buf, "mid", 3);
 	cr_expect_eq(kbox_ext4_read(x, ino, buf, 16, 100), 16);
@@ -896,27 +896,94 @@ static void churn(struct kbox_ext4 *y, uint32_t dir, int i)
 	kbox_ext4_symlink(y, dir, b, i % 2 ? "short" : buf + 1000 + (i % 7), 0, 0, &ino);
 }
 
+/*
+ * The operations a journal makes safe: directory renames across parents,
+ * renames over files and directories, RENAME_EXCHANGE, creates in an htree
+ * directory (leaf splits), a write before the first block of a file with
+ * more than four extents, and unlinked-but-open files (the orphan list;
+ * some are still open when the kill comes).
+ */
+static void churn_journalled(struct kbox_ext4 *y, uint32_t dir, uint32_t hdir, int round, int i)
+{
+	static char block[4096];
+	uint32_t p0 = 0, p1 = 0, ino;
+	char a[80];
+
+	kbox_ext4_mkdir(y, dir, "p0", 0755, 0, 0, &p0);
+	kbox_ext4_mkdir(y, dir, "p1", 0755, 0, 0, &p1);
+	kbox_ext4_lookup(y, dir, "p0", &p0);
+	kbox_ext4_lookup(y, dir, "p1", &p1);
+	if (kbox_ext4_mkdir(y, p0, "m", 0755, 0, 0, &ino) == 0)
+		kbox_ext4_mknod(y, ino, "inside", S_IFREG | 0644, 0, 0, 0, &ino);
+	kbox_ext4_rename(y, p0, "m", p1, "m", 0);
+	kbox_ext4_rename(y, p1, "m", p0, "m", i % 2 ? 0 : RENAME_NOREPLACE);
+	kbox_ext4_mkdir(y, p1, "e", 0755, 0, 0, &ino);
+	kbox_ext4_mknod(y, p1, "f", S_IFREG | 0644, 0, 0, 0, &ino);
+	kbox_ext4_rename(y, p0, "m", p1, "f", RENAME_EXCHANGE);
+	kbox_ext4_rename(y, p1, "f", p0, "m", RENAME_EXCHANGE);
+	kbox_ext4_rename(y, p0, "m", p1, "e", 0); /* over an empty directory */
+	kbox_ext4_rename(y, p1, "e", p0, "m", 0);
+	if (!kbox_ext4_mknod(y, p0, "o", S_IFREG | 0644, 0, 0, 0, &ino)) {
+		kbox_ext4_write(y, ino, block, 100 + i, 0);
+		kbox_ext4_rename(y, p0, "o", p1, "f", 0); /* over a file */
+	}
+	snprintf(a, sizeof(a), "entry-with-a-long-name-to-fill-blocks-%03d-%05d", round, i);
+	kbox_ext4_mknod(y, hdir, a, S_IFREG | 0644, 0, 0, 0, &ino);
+	if (i % 3 == 0)
+		kbox_ext4_unlink(y, hdir, a);
+	kbox_ext4_unlink(y, dir, "frag");
+	if (i % 2 == 0 && !kbox_ext4_mknod(y, dir, "frag", S_IFREG | 0600, 0, 0, 0, &ino)) {
+		for (int k = 0; k < 6; k++)
+			kbox_ext4_write(y, ino, block, sizeof(block), (40 + 2 * k) * 4096ull);
+		kbox_ext4_write(y, ino, block, sizeof(block), 4096ull * (i % 7));
+	}
+	if (!kbox_ext4_mknod(y, dir, "u", S_IFREG | 0600, 0, 0, 0, &ino) &&
+	    !kbox_ext4_iget(y, ino)) {
+		kbox_ext4_unlink(y, dir, "u");
+		kbox_ext4_write(y, ino, block, sizeof(block), 8192);
+		if (i % 4)
+			kbox_ext4_iput(y, ino);
+	}
+}
+
 static void crash_child(int round, int logfd)
 {
 	struct kbox_ext4 *y;
 	char why[256], name[32];
-	uint32_t keep, dir;
+	uint32_t keep, dir, hdir;
 
 	if (kbox_ext4_open(img, true, &y, why, sizeof(why)))
 		_exit(10);
-	/*
-	 * A directory of its own for each round's kept files, so none grows
-	 * into an htree, whose leaf splits are not crash-safe (README).
-	 */
+	/* A directory of its own for each round's kept files. */
 	snprintf(name, sizeof(name), "keep%d", round);
 	keep = dir_at(y, name);
 	dir = dir_at(y, "churn");
+	hdir = dir_at(y, "htree");
 	/* At most 40 kept files a round (about 1 MiB): 60 rounds fit the image. */
 	for (int i = 0;; i++) {
 		if (i < 40)
 			keep_one(y, keep, logfd, round, i);
 		churn(y, dir, i);
+		if (kbox_ext4_has_journal(y) && i % 2)
+			churn_journalled(y, dir, hdir, round, i);
 	}
+}
+
+/* A directory the size of a few blocks, indexed by e2fsck -D (libext2fs never indexes one). */
+static void make_htree_dir(void)
+{
+	char why[256], name[80];
+	uint32_t d, ino;
+
+	cr_assert_eq(kbox_ext4_open(img, true, &x, why, sizeof(why)), 0, "%s", why);
+	d = dir_at(x, "htree");
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "entry-with-a-long-name-to-fill-blocks-start-%05d", i);
+		cr_assert_eq(kbox_ext4_mknod(x, d, name, S_IFREG | 0644, 0, 0, 0, &ino), 0);
+	}
+	kbox_ext4_close(x);
+	x = NULL;
+	fsck("-fyD");
 }
 
 static void verify_logged(const char *log)
@@ -955,6 +1022,7 @@ static void kill_rounds(int rounds, const char *what)
 	int logfd, rounds_with_progress = 0, repaired = 0;
 
 	srand(time(NULL));
+	make_htree_dir();
 	snprintf(log, sizeof(log), "%s/fsynced.log", tmp);
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	cr_assert_geq(logfd, 0);
@@ -966,7 +1034,7 @@ static void kill_rounds(int rounds, const char *what)
 		cr_assert_geq(pid, 0);
 		if (pid == 0)
 			crash_child(round, logfd);
-		usleep(2000 + rand() % 50000);
+		usleep(5000 + rand() % 60000);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		cr_assert(WIFSIGNALED(status), "round %d: the writer stopped by itself (%d)", round,

@@ -342,6 +342,9 @@ static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_l
 		err = kbox_ext4_errno(io_channel_write_blk64(x->fs->io, first, got, tmp));
 	}
 	free(tmp);
+	/* A listed orphan's blocks must be in the on-disk bitmap before it maps them (inode.c). */
+	if (!err && kbox_ext4_is_orphan(x, ino))
+		err = kbox_ext4_flush(x);
 	if (txn)
 		kbox_ext4_txn_begin(x);
 	for (i = 0; !err && i < got; i++)

@@ -513,6 +513,16 @@ static int orphan_add(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large
 
 	if (orphan_index(x, ino) >= 0)
 		return 0;
+	/*
+	 * e2fsck frees a listed inode's blocks against the on-disk bitmap, and
+	 * gives up on the whole list at a block that bitmap says is free
+	 * ("already cleared"), leaving the rest as refugees -p refuses. kbox
+	 * writes bitmaps at flush time only: flush first, so they cover every
+	 * block the inode has (file.c flushes again before mapping new ones).
+	 */
+	err = kbox_ext4_flush(x);
+	if (err)
+		return err;
 	if (x->orphans.n == x->orphans.cap) {
 		size_t cap = x->orphans.cap ? 2 * x->orphans.cap : 16;
 		uint32_t *n = realloc(x->orphans.ino, cap * sizeof(*n));
@@ -573,6 +583,11 @@ static int mark_deleted(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_lar
 		err = kbox_ext4_iwrite(x, ino, in);
 	}
 	return kbox_ext4_txn_end(x, err);
+}
+
+bool kbox_ext4_is_orphan(const struct kbox_ext4 *x, uint32_t ino)
+{
+	return orphan_index(x, ino) >= 0;
 }
 
 int kbox_ext4_orphan_forget(struct kbox_ext4 *x, uint32_t ino)

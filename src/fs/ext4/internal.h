@@ -131,6 +131,8 @@ int kbox_ext4_new_inode(struct kbox_ext4 *x, uint32_t dir, mode_t mode, dev_t rd
 			gid_t gid, unsigned nlink, uint32_t *ino, struct ext2_inode_large *in);
 /* Drop a link count reached 0: free now, or at the last iput if referenced. */
 int kbox_ext4_release_if_unused(struct kbox_ext4 *x, uint32_t ino);
+/* Is @ino on the on-disk orphan list? */
+bool kbox_ext4_is_orphan(const struct kbox_ext4 *x, uint32_t ino);
 /* @ino gets a name again: off the orphan list, if it is on it. */
 int kbox_ext4_orphan_forget(struct kbox_ext4 *x, uint32_t ino);
 /* Free every orphan still listed (at close). */

@@ -244,22 +244,42 @@ int kbox_ext4_journal_check(ext2_filsys fs, const char *path, char *why, size_t 
 	return err;
 }
 
+struct map_walk {
+	struct kbox_ext4_journal *j;
+	uint32_t seen;
+};
+
+static int map_one(ext2_filsys fs, blk64_t *blk, e2_blkcnt_t cnt, blk64_t ref, int off, void *arg)
+{
+	struct map_walk *w = arg;
+
+	(void)fs;
+	(void)ref;
+	(void)off;
+	if (cnt >= 0 && (uint64_t)cnt < w->j->maxlen) {
+		w->j->map[cnt] = *blk;
+		w->seen++;
+	}
+	return 0;
+}
+
+/* One walk of the journal inode's blocks (a bmap per block reads indirect blocks each time). */
 static int map_journal(struct kbox_ext4_journal *j, ext2_filsys fs)
 {
-	struct ext2_inode_large in;
-	errcode_t rc = ext2fs_read_inode_full(fs, fs->super->s_journal_inum,
-					      (struct ext2_inode *)&in, sizeof(in));
+	struct map_walk w = {.j = j};
+	errcode_t rc;
 
 	j->map = calloc(j->maxlen, sizeof(*j->map));
 	if (!j->map)
 		return -ENOMEM;
-	for (uint32_t i = 0; !rc && i < j->maxlen; i++) {
-		rc = ext2fs_bmap2(fs, fs->super->s_journal_inum, (struct ext2_inode *)&in, NULL, 0,
-				  i, NULL, &j->map[i]);
-		if (!rc && !j->map[i])
+	rc = ext2fs_block_iterate3(fs, fs->super->s_journal_inum, BLOCK_FLAG_READ_ONLY, NULL,
+				   map_one, &w);
+	if (rc)
+		return kbox_ext4_errno(rc);
+	for (uint32_t i = 0; i < j->maxlen; i++)
+		if (!j->map[i])
 			return -EUCLEAN;
-	}
-	return kbox_ext4_errno(rc);
+	return 0;
 }
 
 /* Tags of one descriptor block, and how many blocks a transaction may hold. */
