@@ -1805,3 +1805,22 @@ Test(ext4, without_a_journal_the_windows_are_open)
 	}
 	cr_expect_geq(open, 3, "only %d of the windows showed without a journal", open);
 }
+
+/*
+ * A kernel mount turns on jbd2 checksums (v3) in the journal of a
+ * metadata_csum image: kbox's descriptor, commit and superblock checksums
+ * must then satisfy e2fsck's replay.
+ */
+Test(ext4, kill_inside_a_rename_is_replayed_from_a_checksummed_journal)
+{
+	need_root();
+	sh("mkdir %s/mnt && mount -o loop %s %s/mnt && touch %s/mnt/k && umount %s/mnt", tmp, img,
+	   tmp, tmp, tmp);
+	sh("dumpe2fs -h %s 2>/dev/null | grep -q journal_checksum_v3", img);
+	sh("cp %s %s.pristine", img, img);
+	expect_window_closed(W_DIR_ACROSS);
+	sh("cp %s.pristine %s", img, img);
+	expect_window_closed(W_EXCHANGE);
+	sh("cp %s.pristine %s", img, img);
+	expect_window_closed(W_ORPHAN);
+}
