@@ -910,21 +910,14 @@ static int finish_target(struct kbox_ext4 *x, struct side *n)
 
 static int move(struct kbox_ext4 *x, struct side *o, struct side *n)
 {
-	int ftype = kbox_ext4_ftype(o->in.i_mode), err = 0, done = 0;
+	int ftype = kbox_ext4_ftype(o->in.i_mode), err;
 
-	if (!n->ino && o->dir == n->dir)
-		done = rename_in_place(x, o->dir, o->name, n->name, o->ino, ftype);
-	if (done < 0)
-		return done;
-	if (!done) {
-		if (n->ino)
-			err = unhook_target(x, n)
-				      ?: replace_entry(x, n->dir, n->name, o->ino, ftype);
-		else
-			err = add_entry(x, n->dir, n->name, o->ino, ftype);
-		if (!err)
-			err = remove_entry(x, o->dir, o->name, o->ino);
-	}
+	if (n->ino)
+		err = unhook_target(x, n) ?: replace_entry(x, n->dir, n->name, o->ino, ftype);
+	else
+		err = add_entry(x, n->dir, n->name, o->ino, ftype);
+	if (!err)
+		err = remove_entry(x, o->dir, o->name, o->ino);
 	if (!err && o->is_dir && o->dir != n->dir)
 		err = reparent(x, o->ino, o->dir, n->dir);
 	return err ?: kbox_ext4_touch_ino(x, o->ino, false);
@@ -938,8 +931,16 @@ static int move(struct kbox_ext4 *x, struct side *o, struct side *n)
  */
 static int rename_txn(struct kbox_ext4 *x, struct side *o, struct side *n, unsigned flags)
 {
-	int err;
+	int err, done = 0;
 
+	/* A new name that fits the old entry: one block write, safe without a transaction. */
+	if (!n->ino && o->dir == n->dir)
+		done = rename_in_place(x, o->dir, o->name, n->name, o->ino,
+				       kbox_ext4_ftype(o->in.i_mode));
+	if (done)
+		return done < 0 ? done
+				: kbox_ext4_touch_ino(x, o->ino, false)
+					  ?: kbox_ext4_touch_ino(x, o->dir, true);
 	kbox_ext4_txn_begin(x);
 	err = (flags & RENAME_EXCHANGE) ? exchange(x, o, n) : move(x, o, n);
 	if (!err)

@@ -344,7 +344,7 @@ static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_l
 	free(tmp);
 	/* A listed orphan's blocks must be in the on-disk bitmap before it maps them (inode.c). */
 	if (!err && kbox_ext4_is_orphan(x, ino))
-		err = kbox_ext4_flush(x);
+		err = kbox_ext4_write_bitmaps(x);
 	if (txn)
 		kbox_ext4_txn_begin(x);
 	for (i = 0; !err && i < got; i++)

@@ -389,16 +389,16 @@ static void release_quarantine(struct kbox_ext4 *x)
 
 /*
  * Write bitmaps, descriptors and the superblock (still not-clean), and
- * fsync. Everything they describe was written before (no block cache),
- * so they never point at what is not on disk yet.
+ * fsync when @sync. Everything they describe was written before (no block
+ * cache), so they never point at what is not on disk yet.
  */
-int kbox_ext4_flush(struct kbox_ext4 *x)
+static int flush(struct kbox_ext4 *x, bool sync)
 {
 	errcode_t e;
 
 	if (!x->rw)
 		return 0;
-	e = io_channel_flush(x->fs->io);
+	e = sync ? io_channel_flush(x->fs->io) : 0;
 	if (e)
 		return kbox_ext4_errno(e);
 	release_quarantine(x);
@@ -408,10 +408,20 @@ int kbox_ext4_flush(struct kbox_ext4 *x)
 	ext2fs_mark_super_dirty(x->fs);
 	ext2fs_mark_bb_dirty(x->fs);
 	ext2fs_mark_ib_dirty(x->fs);
-	e = ext2fs_flush(x->fs);
+	e = ext2fs_flush2(x->fs, sync ? 0 : EXT2_FLAG_FLUSH_NO_SYNC);
 	hide_last_block(x);
 	x->need_flush = false;
 	return kbox_ext4_errno(e);
+}
+
+int kbox_ext4_flush(struct kbox_ext4 *x)
+{
+	return flush(x, true);
+}
+
+int kbox_ext4_write_bitmaps(struct kbox_ext4 *x)
+{
+	return flush(x, false);
 }
 
 /*

@@ -520,7 +520,7 @@ static int orphan_add(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large
 	 * writes bitmaps at flush time only: flush first, so they cover every
 	 * block the inode has (file.c flushes again before mapping new ones).
 	 */
-	err = kbox_ext4_flush(x);
+	err = kbox_ext4_write_bitmaps(x);
 	if (err)
 		return err;
 	if (x->orphans.n == x->orphans.cap) {

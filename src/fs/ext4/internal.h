@@ -87,6 +87,8 @@ int kbox_ext4_done(struct kbox_ext4 *x, int err);
 /* The I/O manager images are opened with; NULL: unix_io_manager. Tests put a faulty one here. */
 extern io_manager kbox_ext4_io_manager;
 int kbox_ext4_flush(struct kbox_ext4 *x);
+/* The same without fsync: on disk in the order of writes (a kill), not durable. */
+int kbox_ext4_write_bitmaps(struct kbox_ext4 *x);
 /* Flush when quarantined space or inodes may be needed (ENOSPC) or pile up. */
 int kbox_ext4_maybe_flush(struct kbox_ext4 *x, blk64_t blocks_needed);
 bool kbox_ext4_has_quarantine(const struct kbox_ext4 *x);
