@@ -1548,7 +1548,7 @@ static const char *window_name[] = {"directory rename across parents",
 				    "RENAME_EXCHANGE of a directory and a file",
 				    "create that splits an htree leaf",
 				    "write before the first block of a 6-extent file",
-				    "unlink of an open file, then its last put"};
+				    "two open files unlinked, written (one grows a leaf), put"};
 
 static uint32_t mk(uint32_t dir, const char *name, bool is_dir)
 {
@@ -1602,6 +1602,7 @@ static void prepare_window(enum window w)
 		cr_assert_eq(kbox_ext4_write(x, f, block, sizeof(block), (100 + 2 * i) * 4096ull),
 			     (ssize_t)sizeof(block));
 	mk(KBOX_EXT4_ROOT_INO, "doomed", false);
+	mk(KBOX_EXT4_ROOT_INO, "doomed2", false);
 	cr_assert_eq(kbox_ext4_close(x), 0);
 	x = NULL;
 	if (w == W_HTREE) {
@@ -1663,11 +1664,21 @@ static void run_window_op(enum window w)
 		ino = walk("frag");
 		memset(block, 'x', sizeof(block));
 		_exit(kbox_ext4_write(x, ino, block, sizeof(block), 0) == sizeof(block) ? 0 : 3);
-	case W_ORPHAN:
-		ino = walk("doomed");
-		if (kbox_ext4_iget(x, ino) || kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "doomed"))
+	case W_ORPHAN: {
+		/* Two on the list; the newer one grows an extent tree with a leaf. */
+		uint32_t older = walk("doomed"), newer = walk("doomed2");
+
+		if (kbox_ext4_iget(x, older) || kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "doomed") ||
+		    kbox_ext4_iget(x, newer) ||
+		    kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "doomed2") ||
+		    kbox_ext4_write(x, older, block, sizeof(block), 0) != sizeof(block))
 			_exit(3);
-		_exit(kbox_ext4_iput(x, ino) ? 3 : 0);
+		for (int i = 0; i < 6; i++)
+			if (kbox_ext4_write(x, newer, block, sizeof(block), 8192ull * i) !=
+			    sizeof(block))
+				_exit(3);
+		_exit(kbox_ext4_iput(x, older) || kbox_ext4_iput(x, newer) ? 3 : 0);
+	}
 	}
 	_exit(4);
 }
@@ -1712,7 +1723,7 @@ static int kill_at_every_write(enum window w)
 
 	sh("cp %s %s.base", img, img);
 	use_dying_io();
-	for (n = 1; n < 200; n++) {
+	for (n = 1; n < 400; n++) {
 		pid_t pid;
 		int status, rc;
 
@@ -1740,7 +1751,7 @@ static int kill_at_every_write(enum window w)
 		if (journalled)
 			check_all_or_nothing(w);
 	}
-	cr_assert_lt(n, 200);
+	cr_assert_lt(n, 400);
 	fprintf(stderr, "%s: %d kills, %d refused by e2fsck -p\n", window_name[w], n - 1, refused);
 	return refused;
 }
@@ -1823,4 +1834,59 @@ Test(ext4, kill_inside_a_rename_is_replayed_from_a_checksummed_journal)
 	expect_window_closed(W_EXCHANGE);
 	sh("cp %s.pristine %s", img, img);
 	expect_window_closed(W_ORPHAN);
+}
+
+/*
+ * An unlinked-but-open inode is on the on-disk orphan list at once (as a
+ * kernel puts it there), so after a kill e2fsck -p frees it as an orphan
+ * and a kernel mount would too. Without a journal it is not (README).
+ */
+static void kill_with_an_open_unlinked_file(void)
+{
+	char why[256];
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		uint32_t ino;
+
+		if (kbox_ext4_open(img, true, &x, why, sizeof(why)) ||
+		    kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "tmpfile", S_IFREG | 0600, 0, 0, 0,
+				    &ino) ||
+		    kbox_ext4_write(x, ino, why, sizeof(why), 0) != sizeof(why) ||
+		    kbox_ext4_iget(x, ino) || kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "tmpfile"))
+			_exit(3);
+		kill(getpid(), SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status));
+}
+
+static uint32_t last_orphan_on_disk(void)
+{
+	struct ext2_super_block sb;
+	int fd = open(img, O_RDONLY);
+
+	cr_assert_eq(pread(fd, &sb, sizeof(sb), 1024), (ssize_t)sizeof(sb));
+	close(fd);
+	return sb.s_last_orphan;
+}
+
+Test(ext4, open_unlinked_inode_is_on_the_orphan_list_and_preen_frees_it)
+{
+	kill_with_an_open_unlinked_file();
+	cr_expect_neq(last_orphan_on_disk(), 0);
+	cr_assert_leq(fsck("-p"), 1);
+	sh("grep -q 'Clearing orphaned inode' %s/fsck.log", tmp);
+	assert_fsck_clean();
+}
+
+Test(ext4, without_a_journal_an_open_unlinked_inode_is_not_on_the_orphan_list)
+{
+	sh("rm -f %s && mke2fs -q -F -t ext4 -O ^has_journal -b 4096 %s 32M", img, img);
+	kill_with_an_open_unlinked_file();
+	cr_expect_eq(last_orphan_on_disk(), 0);
+	cr_assert_leq(fsck("-p"), 1);
+	assert_fsck_clean();
 }

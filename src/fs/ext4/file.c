@@ -323,7 +323,13 @@ static bool maps_before_first_leaf(struct kbox_ext4 *x, uint32_t ino, struct ext
 static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
 			  blk64_t lblk, blk64_t hole, size_t boff, const char *src, size_t n)
 {
-	bool txn = maps_before_first_leaf(x, ino, in, lblk);
+	/*
+	 * A listed orphan: e2fsck gives up on the orphan list at a block of one
+	 * that the on-disk bitmap calls free (inode.c), so the bitmaps go in
+	 * with the mapping, extent tree blocks included, as one transaction.
+	 */
+	bool orphan = kbox_ext4_is_orphan(x, ino);
+	bool txn = orphan || maps_before_first_leaf(x, ino, in, lblk);
 	size_t bs = x->fs->blocksize;
 	blk64_t want = (boff + n + bs - 1) / bs, first;
 	char *tmp;
@@ -342,15 +348,14 @@ static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_l
 		err = kbox_ext4_errno(io_channel_write_blk64(x->fs->io, first, got, tmp));
 	}
 	free(tmp);
-	/* A listed orphan's blocks must be in the on-disk bitmap before it maps them (inode.c). */
-	if (!err && kbox_ext4_is_orphan(x, ino))
-		err = kbox_ext4_write_bitmaps(x);
 	if (txn)
 		kbox_ext4_txn_begin(x);
 	for (i = 0; !err && i < got; i++)
 		err = map_block(x, ino, in, lblk + i, first + i);
+	if (orphan)
+		cerr = kbox_ext4_write_bitmaps(x);
 	if (txn)
-		cerr = kbox_ext4_txn_end(x, 0);
+		cerr = kbox_ext4_txn_end(x, cerr);
 	ext2fs_iblk_add_blocks(x->fs, (struct ext2_inode *)in, i - (err != 0));
 	/* What was not mapped goes back (through the quarantine: it was never referenced). */
 	for (int j = err ? i - 1 : got; j < got; j++)

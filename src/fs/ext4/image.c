@@ -286,11 +286,12 @@ static struct kbox_ext4 *alloc_image(void)
 
 static void free_image(struct kbox_ext4 *x)
 {
-	kbox_ext4_journal_free(x);
 	if (x->quarantine)
 		ext2fs_free_block_bitmap(x->quarantine);
 	if (x->fs)
 		ext2fs_free(x->fs);
+	/* After the channel: its I/O manager lives in the journal. */
+	kbox_ext4_journal_free(x);
 	if (x->lock_fd >= 0)
 		close(x->lock_fd);
 	kbox_ext4_dcache_free(x);
