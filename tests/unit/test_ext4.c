@@ -969,6 +969,23 @@ static void crash_child(int round, int logfd)
 	}
 }
 
+/* Blocks of the crash test's htree directory; 0 when it is not indexed. */
+static long htree_blocks(void)
+{
+	struct ext2_inode_large in;
+	char why[256];
+	uint32_t d;
+	long n;
+
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(kbox_ext4_lookup(x, KBOX_EXT4_ROOT_INO, "htree", &d), 0);
+	cr_assert_eq(kbox_ext4_iread(x, d, &in), 0);
+	n = (in.i_flags & EXT2_INDEX_FL) ? (long)(EXT2_I_SIZE(&in) / x->fs->blocksize) : 0;
+	kbox_ext4_close(x);
+	x = NULL;
+	return n;
+}
+
 /* A directory the size of a few blocks, indexed by e2fsck -D (libext2fs never indexes one). */
 static void make_htree_dir(void)
 {
@@ -984,6 +1001,7 @@ static void make_htree_dir(void)
 	kbox_ext4_close(x);
 	x = NULL;
 	fsck("-fyD");
+	cr_assert(htree_blocks() > 0, "e2fsck -D did not index the directory");
 }
 
 static void verify_logged(const char *log)
@@ -1020,9 +1038,11 @@ static void kill_rounds(int rounds, const char *what)
 {
 	char log[160];
 	int logfd, rounds_with_progress = 0, repaired = 0;
+	long hblocks;
 
 	srand(time(NULL));
 	make_htree_dir();
+	hblocks = htree_blocks();
 	snprintf(log, sizeof(log), "%s/fsynced.log", tmp);
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	cr_assert_geq(logfd, 0);
@@ -1050,8 +1070,10 @@ static void kill_rounds(int rounds, const char *what)
 	}
 	close(logfd);
 	fprintf(stderr,
-		"crash test (%s): %d kills, %d repaired by e2fsck -p, %d with new fsync'd files\n",
-		what, rounds, repaired, rounds_with_progress);
+		"crash test (%s): %d kills, %d repaired by e2fsck -p, %d with new fsync'd files; "
+		"htree directory %ld -> %ld blocks\n",
+		what, rounds, repaired, rounds_with_progress, hblocks, htree_blocks());
+	cr_expect_gt(htree_blocks(), hblocks, "no htree leaf split");
 	cr_expect_gt(rounds_with_progress, rounds / 2, "kills came too early to test much");
 }
 
