@@ -367,6 +367,23 @@ static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_l
 	return err ? (ssize_t)((i - 1) * bs - boff) : (ssize_t)n;
 }
 
+/*
+ * Mark block @lblk of an unwritten extent written. Splitting the extent may
+ * take a new extent tree block: for a listed orphan it goes in with the
+ * bitmaps as one transaction (see fill_holes).
+ */
+static int mark_written(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
+			blk64_t lblk, blk64_t pblk)
+{
+	int err;
+
+	if (!kbox_ext4_is_orphan(x, ino))
+		return map_block(x, ino, in, lblk, pblk);
+	kbox_ext4_txn_begin(x);
+	err = map_block(x, ino, in, lblk, pblk) ?: kbox_ext4_write_bitmaps(x);
+	return kbox_ext4_txn_end(x, err);
+}
+
 /* Write within one mapped run or one hole; returns bytes written. */
 static ssize_t write_piece(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
 			   const char *src, size_t count, uint64_t pos)
@@ -389,7 +406,7 @@ static ssize_t write_piece(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_
 	if (r.uninit)
 		/* Unwritten: reads as zeros until now; data first, then mark it written. */
 		err = write_block(x, r.pblk, boff, src, n, true)
-			      ?: map_block(x, ino, in, lblk, r.pblk);
+			      ?: mark_written(x, ino, in, lblk, r.pblk);
 	else if (boff == 0 && n >= bs) {
 		n -= n % bs;
 		err = kbox_ext4_errno(io_channel_write_blk64(x->fs->io, r.pblk, n / bs, src));
