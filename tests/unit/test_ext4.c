@@ -1912,3 +1912,14 @@ Test(ext4, without_a_journal_an_open_unlinked_inode_is_not_on_the_orphan_list)
 	cr_assert_leq(fsck("-p"), 1);
 	assert_fsck_clean();
 }
+
+/* An image with an orphan file (mke2fs -O orphan_file) gets the chain too. */
+Test(ext4, open_unlinked_inode_on_an_orphan_file_image_is_freed_by_preen)
+{
+	sh("rm -f %s && mke2fs -q -F -t ext4 -O orphan_file -b 4096 %s 32M", img, img);
+	kill_with_an_open_unlinked_file();
+	cr_expect_neq(last_orphan_on_disk(), 0);
+	cr_assert_leq(fsck("-p"), 1);
+	sh("grep -q 'Clearing orphaned inode' %s/fsck.log", tmp);
+	assert_fsck_clean();
+}
