@@ -664,6 +664,32 @@ Test(ext4, journal_needing_recovery_is_refused_read_write)
 {
 	sh("debugfs -w -R 'feature needs_recovery' %s >/dev/null 2>&1", img);
 	expect_refused_untouched(true, -EAGAIN, "e2fsck -fy");
+	expect_refused_untouched(true, -EAGAIN, "e2fsck -p");
+}
+
+/* Overwrite big-endian word @off of the journal superblock (block 0 of inode 8). */
+static void poke_journal_sb(unsigned off, uint32_t v)
+{
+	/* dash's printf knows octal escapes, not \x. */
+	sh("blk=$(debugfs -R 'bmap <8> 0' %s 2>/dev/null) && "
+	   "printf '\\%03o\\%03o\\%03o\\%03o' | dd of=%s bs=1 seek=$((blk * 4096 + %u)) "
+	   "conv=notrunc status=none",
+	   img, v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255, img, off);
+}
+
+Test(ext4, journal_with_data_or_unknown_features_is_refused_read_write)
+{
+	char why[256];
+
+	/* Read-only opens still work: e.g. s_start set without needs_recovery. */
+	poke_journal_sb(0x1c, 1);
+	expect_refused_untouched(true, -EAGAIN, "e2fsck -p");
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	kbox_ext4_close(x);
+	x = NULL;
+	poke_journal_sb(0x1c, 0);
+	poke_journal_sb(0x28, 0x20); /* fast_commit */
+	expect_refused_untouched(true, -EOPNOTSUPP, "--read-only");
 }
 
 Test(ext4, unclean_image_is_refused_read_write)

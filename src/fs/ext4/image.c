@@ -24,10 +24,7 @@
 /* The unix I/O manager's block cache would die with the process: off. */
 #define IO_OPTIONS "cache=off"
 
-static int say(char *why, size_t size, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t size, int err, const char *fmt, ...)
+int kbox_ext4_say(char *why, size_t size, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -51,17 +48,20 @@ static int take_lock(const char *path, bool rw, int *fdp, char *why, size_t size
 	int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 
 	if (fd < 0)
-		return say(why, size, -errno, "cannot open image '%s': %s", path, strerror(errno));
+		return kbox_ext4_say(why, size, -errno, "cannot open image '%s': %s", path,
+				     strerror(errno));
 	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		int err = errno;
 
 		close(fd);
 		if (err == EAGAIN || err == EACCES)
-			return say(why, size, -EBUSY,
-				   "image '%s' is in use by another kbox (%s); wait for it to "
-				   "exit",
-				   path, rw ? "one writer at a time" : "it is writing");
-		return say(why, size, -err, "cannot lock image '%s': %s", path, strerror(err));
+			return kbox_ext4_say(
+				why, size, -EBUSY,
+				"image '%s' is in use by another kbox (%s); wait for it to "
+				"exit",
+				path, rw ? "one writer at a time" : "it is writing");
+		return kbox_ext4_say(why, size, -err, "cannot lock image '%s': %s", path,
+				     strerror(err));
 	}
 	*fdp = fd;
 	return 0;
@@ -75,26 +75,27 @@ static int check_superblock(int fd, const char *path, char *why, size_t size)
 	uint64_t need;
 
 	if (fstat(fd, &st) < 0)
-		return say(why, size, -errno, "cannot stat image '%s'", path);
+		return kbox_ext4_say(why, size, -errno, "cannot stat image '%s'", path);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return say(why, size, -EINVAL, "'%s' is not a regular file", path);
+		return kbox_ext4_say(why, size, -EINVAL, "'%s' is not a regular file", path);
 	if (pread(fd, &sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb) ||
 	    sb.s_magic != EXT2_SUPER_MAGIC)
-		return say(why, size, -EINVAL,
-			   "'%s' is not an ext2/3/4 image (no superblock magic)", path);
+		return kbox_ext4_say(why, size, -EINVAL,
+				     "'%s' is not an ext2/3/4 image (no superblock magic)", path);
 	if (sb.s_log_block_size > 6)
-		return say(why, size, -EUCLEAN, "image '%s' has a corrupt superblock (block size)",
-			   path);
+		return kbox_ext4_say(why, size, -EUCLEAN,
+				     "image '%s' has a corrupt superblock (block size)", path);
 	need = ((uint64_t)sb.s_blocks_count | ((sb.s_feature_incompat & EXT4_FEATURE_INCOMPAT_64BIT)
 						       ? (uint64_t)sb.s_blocks_count_hi << 32
 						       : 0)) *
 	       (1024u << sb.s_log_block_size);
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < need)
-		return say(why, size, -EUCLEAN,
-			   "image '%s' is truncated: %lld bytes, its superblock says %llu; restore "
-			   "it from a copy or grow it back with truncate -s %llu",
-			   path, (long long)st.st_size, (unsigned long long)need,
-			   (unsigned long long)need);
+		return kbox_ext4_say(
+			why, size, -EUCLEAN,
+			"image '%s' is truncated: %lld bytes, its superblock says %llu; restore "
+			"it from a copy or grow it back with truncate -s %llu",
+			path, (long long)st.st_size, (unsigned long long)need,
+			(unsigned long long)need);
 	return 0;
 }
 
@@ -140,14 +141,16 @@ static int open_fs(const char *path, bool rw, ext2_filsys *fs)
 static int why_unopenable(int err, const char *path, char *why, size_t size)
 {
 	if (err == -EOPNOTSUPP)
-		return say(why, size, err,
-			   "image '%s' uses ext4 features this libext2fs cannot handle", path);
+		return kbox_ext4_say(why, size, err,
+				     "image '%s' uses ext4 features this libext2fs cannot handle",
+				     path);
 	if (err == -EUCLEAN)
-		return say(why, size, err,
-			   "image '%s' is corrupt (bad checksum or superblock); check it with "
-			   "e2fsck -fn",
-			   path);
-	return say(why, size, err, "cannot read image '%s': %s", path, strerror(-err));
+		return kbox_ext4_say(
+			why, size, err,
+			"image '%s' is corrupt (bad checksum or superblock); check it with "
+			"e2fsck -fn",
+			path);
+	return kbox_ext4_say(why, size, err, "cannot read image '%s': %s", path, strerror(-err));
 }
 
 /* What can be written safely; the read-only checks are done by then. */
@@ -156,34 +159,38 @@ static int check_writable(ext2_filsys fs, const char *path, char *why, size_t si
 	struct ext2_super_block *sb = fs->super;
 
 	if (ext2fs_has_feature_journal_needs_recovery(sb))
-		return say(why, size, -EAGAIN,
-			   "image '%s' has a journal that needs recovery; run e2fsck -p %s "
-			   "(e2fsck -fy %s if it asks questions) first (or open it --read-only)",
-			   path, path, path);
+		return kbox_ext4_say(
+			why, size, -EAGAIN,
+			"image '%s' has a journal that needs recovery; run e2fsck -p %s "
+			"(e2fsck -fy %s if it asks questions) first (or open it --read-only)",
+			path, path, path);
 	if (!(sb->s_state & EXT2_VALID_FS) || (sb->s_state & EXT2_ERROR_FS))
-		return say(why, size, -EAGAIN,
-			   "image '%s' was not closed cleanly or has errors recorded; run "
-			   "e2fsck -fy %s first (or open it --read-only)",
-			   path, path);
+		return kbox_ext4_say(
+			why, size, -EAGAIN,
+			"image '%s' was not closed cleanly or has errors recorded; run "
+			"e2fsck -fy %s first (or open it --read-only)",
+			path, path);
 	/*
 	 * Orphans in a clean image (a kernel's read-only mount can leave them):
 	 * freeing them is e2fsck's job, as replaying a journal is.
 	 */
 	if (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb))
-		return say(why, size, -EAGAIN,
-			   "image '%s' has inodes on its orphan list; run e2fsck -p %s first (or "
-			   "open it --read-only)",
-			   path, path);
+		return kbox_ext4_say(
+			why, size, -EAGAIN,
+			"image '%s' has inodes on its orphan list; run e2fsck -p %s first (or "
+			"open it --read-only)",
+			path, path);
 	if (ext2fs_has_feature_mmp(sb))
-		return say(why, size, -EOPNOTSUPP,
-			   "image '%s' uses multi-mount protection, which kbox does not write",
-			   path);
+		return kbox_ext4_say(
+			why, size, -EOPNOTSUPP,
+			"image '%s' uses multi-mount protection, which kbox does not write", path);
 	if (ext2fs_has_feature_inline_data(sb) || ext2fs_has_feature_ea_inode(sb) ||
 	    ext2fs_has_feature_encrypt(sb) || ext2fs_has_feature_casefold(sb))
-		return say(why, size, -EOPNOTSUPP,
-			   "image '%s' uses inline_data, ea_inode, encrypt or casefold, which kbox "
-			   "opens read-only only",
-			   path);
+		return kbox_ext4_say(
+			why, size, -EOPNOTSUPP,
+			"image '%s' uses inline_data, ea_inode, encrypt or casefold, which kbox "
+			"opens read-only only",
+			path);
 	return 0;
 }
 
@@ -200,9 +207,10 @@ static int validate(const char *path, int fd, bool rw, char *why, size_t size)
 		return why_unopenable(err, path, why, size);
 	err = kbox_ext4_errno(ext2fs_check_desc(fs));
 	if (err)
-		say(why, size, err,
-		    "image '%s' has corrupt group descriptors; run e2fsck -fn %s to see more", path,
-		    path);
+		kbox_ext4_say(
+			why, size, err,
+			"image '%s' has corrupt group descriptors; run e2fsck -fn %s to see more",
+			path, path);
 	else if (rw)
 		err = check_writable(fs, path, why, size)
 			      ?: kbox_ext4_journal_check(fs, path, why, size);
@@ -312,7 +320,7 @@ int kbox_ext4_open(const char *path, bool rw, struct kbox_ext4 **out, char *why,
 	if (why && whysize)
 		why[0] = '\0';
 	if (!x)
-		return say(why, whysize, -ENOMEM, "out of memory");
+		return kbox_ext4_say(why, whysize, -ENOMEM, "out of memory");
 	err = take_lock(path, rw, &x->lock_fd, why, whysize);
 	if (!err)
 		err = validate(path, x->lock_fd, rw, why, whysize);
@@ -325,7 +333,8 @@ int kbox_ext4_open(const char *path, bool rw, struct kbox_ext4 **out, char *why,
 	if (!err && rw) {
 		err = start_writing(x);
 		if (err)
-			say(why, whysize, err, "cannot write image '%s': %s", path, strerror(-err));
+			kbox_ext4_say(why, whysize, err, "cannot write image '%s': %s", path,
+				      strerror(-err));
 	}
 	if (err) {
 		free_image(x);

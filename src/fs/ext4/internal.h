@@ -84,6 +84,9 @@ int kbox_ext4_errno(errcode_t err);
 int kbox_ext4_done(struct kbox_ext4 *x, int err);
 
 /* image.c */
+/* Write a message for the user into @why (when given); returns @err. */
+int kbox_ext4_say(char *why, size_t size, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The I/O manager images are opened with; NULL: unix_io_manager. Tests put a faulty one here. */
 extern io_manager kbox_ext4_io_manager;
 int kbox_ext4_flush(struct kbox_ext4 *x);

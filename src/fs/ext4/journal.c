@@ -27,9 +27,7 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -148,22 +146,7 @@ static void put_header(char *p, uint32_t type, uint32_t seq)
 
 /* -------- checking and loading the journal -------- */
 
-static int say(char *why, size_t size, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t size, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && size) {
-		va_start(ap, fmt);
-		vsnprintf(why, size, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
-
-static int read_jsb(ext2_filsys fs, char *buf, blk64_t *pblk)
+static int read_jsb(ext2_filsys fs, char *buf)
 {
 	blk64_t p = 0;
 	errcode_t rc = ext2fs_bmap2(fs, fs->super->s_journal_inum, NULL, NULL, 0, 0, NULL, &p);
@@ -172,8 +155,6 @@ static int read_jsb(ext2_filsys fs, char *buf, blk64_t *pblk)
 		return -EUCLEAN;
 	if (!rc)
 		rc = io_channel_read_blk64(fs->io, p, 1, buf);
-	if (pblk)
-		*pblk = p;
 	return kbox_ext4_errno(rc);
 }
 
@@ -195,34 +176,39 @@ static int check_jsb(ext2_filsys fs, const char *jsb, const char *path, char *wh
 	if (get_be32(jsb, 0) != JBD2_MAGIC || (type != JBD2_SB_V1 && type != JBD2_SB_V2) ||
 	    get_be32(jsb, JSB_BLOCKSIZE) != fs->blocksize || maxlen < 64 ||
 	    get_be32(jsb, JSB_FIRST) == 0 || get_be32(jsb, JSB_FIRST) >= maxlen)
-		return say(why, size, -EUCLEAN,
-			   "image '%s' has a corrupt journal superblock; run e2fsck -fy %s first "
-			   "(or open it --read-only)",
-			   path, path);
+		return kbox_ext4_say(
+			why, size, -EUCLEAN,
+			"image '%s' has a corrupt journal superblock; run e2fsck -fy %s first "
+			"(or open it --read-only)",
+			path, path);
 	if (type == JBD2_SB_V2) {
 		incompat = get_be32(jsb, JSB_INCOMPAT);
 		if ((incompat & ~known) || get_be32(jsb, JSB_RO_COMPAT) ||
 		    (get_be32(jsb, JSB_COMPAT) & ~JBD2_COMPAT_CHECKSUM))
-			return say(why, size, -EOPNOTSUPP,
-				   "image '%s' has a journal with features kbox does not write "
-				   "(incompat %#x); open it --read-only",
-				   path, incompat);
+			return kbox_ext4_say(
+				why, size, -EOPNOTSUPP,
+				"image '%s' has a journal with features kbox does not write "
+				"(incompat %#x); open it --read-only",
+				path, incompat);
 		if ((incompat & JBD2_INCOMPAT_CSUM_V3) && !jsb_csum_ok(jsb))
-			return say(why, size, -EUCLEAN,
-				   "image '%s' has a journal superblock with a bad checksum; run "
-				   "e2fsck -fy %s first (or open it --read-only)",
-				   path, path);
+			return kbox_ext4_say(
+				why, size, -EUCLEAN,
+				"image '%s' has a journal superblock with a bad checksum; run "
+				"e2fsck -fy %s first (or open it --read-only)",
+				path, path);
 	}
 	if (ext2fs_blocks_count(fs->super) > 0xffffffffull && !(incompat & JBD2_INCOMPAT_64BIT))
-		return say(why, size, -EOPNOTSUPP,
-			   "image '%s' has a 32-bit journal on a 64-bit file system; open it "
-			   "--read-only",
-			   path);
+		return kbox_ext4_say(
+			why, size, -EOPNOTSUPP,
+			"image '%s' has a 32-bit journal on a 64-bit file system; open it "
+			"--read-only",
+			path);
 	if (get_be32(jsb, JSB_START) || get_be32(jsb, JSB_ERRNO))
-		return say(why, size, -EAGAIN,
-			   "image '%s' has a journal that holds data or an error; run e2fsck -p "
-			   "%s (e2fsck -fy %s if it asks) first (or open it --read-only)",
-			   path, path, path);
+		return kbox_ext4_say(
+			why, size, -EAGAIN,
+			"image '%s' has a journal that holds data or an error; run e2fsck -p "
+			"%s (e2fsck -fy %s if it asks) first (or open it --read-only)",
+			path, path, path);
 	return 0;
 }
 
@@ -234,17 +220,18 @@ int kbox_ext4_journal_check(ext2_filsys fs, const char *path, char *why, size_t 
 	if (!ext2fs_has_feature_journal(fs->super))
 		return 0;
 	if (!fs->super->s_journal_inum)
-		return say(why, size, -EOPNOTSUPP,
-			   "image '%s' has an external journal, which kbox does not write; open "
-			   "it --read-only",
-			   path);
+		return kbox_ext4_say(
+			why, size, -EOPNOTSUPP,
+			"image '%s' has an external journal, which kbox does not write; open "
+			"it --read-only",
+			path);
 	jsb = malloc(fs->blocksize);
 	if (!jsb)
 		return -ENOMEM;
-	err = read_jsb(fs, jsb, NULL);
+	err = read_jsb(fs, jsb);
 	if (err)
-		say(why, size, err, "cannot read the journal of image '%s': %s", path,
-		    strerror(-err));
+		kbox_ext4_say(why, size, err, "cannot read the journal of image '%s': %s", path,
+			      strerror(-err));
 	else
 		err = check_jsb(fs, jsb, path, why, size);
 	free(jsb);
@@ -253,7 +240,6 @@ int kbox_ext4_journal_check(ext2_filsys fs, const char *path, char *why, size_t 
 
 struct map_walk {
 	struct kbox_ext4_journal *j;
-	uint32_t seen;
 };
 
 static int map_one(ext2_filsys fs, blk64_t *blk, e2_blkcnt_t cnt, blk64_t ref, int off, void *arg)
@@ -263,10 +249,8 @@ static int map_one(ext2_filsys fs, blk64_t *blk, e2_blkcnt_t cnt, blk64_t ref, i
 	(void)fs;
 	(void)ref;
 	(void)off;
-	if (cnt >= 0 && (uint64_t)cnt < w->j->maxlen) {
+	if (cnt >= 0 && (uint64_t)cnt < w->j->maxlen)
 		w->j->map[cnt] = *blk;
-		w->seen++;
-	}
 	return 0;
 }
 
@@ -340,7 +324,7 @@ int kbox_ext4_journal_start(struct kbox_ext4 *x)
 	j->jsb = malloc(j->bs);
 	if (!j->jsb)
 		return -ENOMEM;
-	err = read_jsb(fs, j->jsb, NULL) ?: check_jsb(fs, j->jsb, "", NULL, 0);
+	err = read_jsb(fs, j->jsb) ?: check_jsb(fs, j->jsb, "", NULL, 0);
 	if (err)
 		return err;
 	j->maxlen = get_be32(j->jsb, JSB_MAXLEN);
