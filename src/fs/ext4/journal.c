@@ -418,7 +418,7 @@ static void drop_blocks(struct kbox_ext4_journal *j)
 
 /*
  * A transaction too large for the log: what it caught goes in place now and
- * the rest passes through, ordered as without a journal (logged once).
+ * the rest passes through, ordered as without a journal (with a log line).
  */
 static errcode_t spill(struct kbox_ext4_journal *j, io_channel ch)
 {
@@ -433,26 +433,33 @@ static errcode_t spill(struct kbox_ext4_journal *j, io_channel ch)
 	return rc;
 }
 
-static struct jblock *new_block(struct kbox_ext4_journal *j, blk64_t blk)
+/* A new caught block; @whole: the caller fills it all, else it starts as on disk. */
+static errcode_t new_block(struct kbox_ext4_journal *j, io_channel ch, blk64_t blk, bool whole,
+			   struct jblock **out)
 {
-	struct jblock *b;
+	char *data;
+	errcode_t rc;
 
 	if (j->n == j->cap) {
 		size_t cap = j->cap ? 2 * j->cap : 16;
 		struct jblock *nb = realloc(j->blocks, cap * sizeof(*nb));
 
 		if (!nb)
-			return NULL;
+			return EXT2_ET_NO_MEMORY;
 		j->blocks = nb;
 		j->cap = cap;
 	}
-	b = &j->blocks[j->n];
-	b->blk = blk;
-	b->data = malloc(j->bs);
-	if (!b->data)
-		return NULL;
-	j->n++;
-	return b;
+	data = malloc(j->bs);
+	if (!data)
+		return EXT2_ET_NO_MEMORY;
+	rc = whole ? 0 : base_io(j, ch, blk, data, false);
+	if (rc) {
+		free(data);
+		return rc;
+	}
+	j->blocks[j->n] = (struct jblock){.blk = blk, .data = data};
+	*out = &j->blocks[j->n++];
+	return 0;
 }
 
 /* Bytes [@off, @off + @len) of the image go into caught blocks (@src NULL: zeros). */
@@ -463,15 +470,10 @@ static errcode_t catch_range(struct kbox_ext4_journal *j, io_channel ch, uint64_
 		blk64_t blk = off / j->bs;
 		size_t boff = off % j->bs, n = j->bs - boff < len ? j->bs - boff : len;
 		struct jblock *b = find_block(j, blk);
-		errcode_t rc;
+		errcode_t rc = b ? 0 : new_block(j, ch, blk, n == j->bs, &b);
 
-		if (!b) {
-			b = new_block(j, blk);
-			if (!b)
-				return EXT2_ET_NO_MEMORY;
-			if (n < j->bs && (rc = base_io(j, ch, blk, b->data, false)))
-				return rc;
-		}
+		if (rc)
+			return rc;
 		if (src)
 			memcpy(b->data + boff, src, n);
 		else
@@ -523,7 +525,6 @@ static errcode_t j_write_blk(io_channel ch, unsigned long blk, int count, const 
 static errcode_t j_zeroout(io_channel ch, unsigned long long blk, unsigned long long count)
 {
 	struct kbox_ext4_journal *j = journal_of(ch);
-
 	uint64_t off = blk * ch->block_size, len = count * ch->block_size;
 	errcode_t rc = 0;
 
