@@ -517,8 +517,9 @@ static int orphan_add(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large
 	 * e2fsck frees a listed inode's blocks against the on-disk bitmap, and
 	 * gives up on the whole list at a block that bitmap says is free
 	 * ("already cleared"), leaving the rest as refugees -p refuses. kbox
-	 * writes bitmaps at flush time only: flush first, so they cover every
-	 * block the inode has (file.c flushes again before mapping new ones).
+	 * writes bitmaps at flush time only: write them first, so they cover
+	 * every block the inode has (file.c maps new ones in a transaction
+	 * that writes the bitmaps too).
 	 */
 	err = kbox_ext4_write_bitmaps(x);
 	if (err)
@@ -571,7 +572,7 @@ static int orphan_del(struct kbox_ext4 *x, uint32_t ino, const struct ext2_inode
 	return err;
 }
 
-/* Off the orphan list and marked deleted, in one transaction; the blocks follow. */
+/* Off the orphan list and marked deleted, in one transaction; its blocks go after. */
 static int mark_deleted(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in)
 {
 	int err;
@@ -614,13 +615,17 @@ int kbox_ext4_release_orphans(struct kbox_ext4 *x)
 	int err = 0;
 
 	while (!err && x->orphans.n) {
-		uint32_t ino = x->orphans.ino[x->orphans.n - 1];
+		size_t n = x->orphans.n;
+		uint32_t ino = x->orphans.ino[n - 1];
 		struct kbox_ext4_oref *r = find_oref(x, ino);
 
 		/* Closing with the inode still open: it goes now. */
 		if (r)
 			*r = x->orefs[--x->norefs];
 		err = kbox_ext4_release_if_unused(x, ino);
+		/* A count above 0 kept it (it cannot, but the loop must end). */
+		if (!err && x->orphans.n == n)
+			err = kbox_ext4_orphan_forget(x, ino);
 	}
 	return err;
 }
@@ -646,9 +651,12 @@ int kbox_ext4_release_if_unused(struct kbox_ext4 *x, uint32_t ino)
 	err = kbox_ext4_iread(x, ino, &in);
 	if (err || in.i_links_count)
 		return err;
-	err = mark_deleted(x, ino, &in) ?: kbox_ext4_free_blocks(x, ino, &in);
+	if (kbox_ext4_is_orphan(x, ino))
+		err = mark_deleted(x, ino, &in);
+	err = err ?: kbox_ext4_free_blocks(x, ino, &in);
 	if (err)
 		return err;
+	in.i_dtime = now().tv_sec;
 	err = kbox_ext4_iwrite(x, ino, &in);
 	if (!err)
 		err = kbox_ext4_defer_inode_free(x, ino, LINUX_S_ISDIR(in.i_mode));
