@@ -1956,3 +1956,27 @@ Test(ext4, open_unlinked_inode_on_an_orphan_file_image_is_freed_by_preen)
 	sh("grep -q 'Clearing orphaned inode' %s/fsck.log", tmp);
 	assert_fsck_clean();
 }
+
+/* Linked again: off the list. Still open at close: freed by the close. */
+Test(ext4, orphan_linked_again_or_open_at_close_leaves_a_clean_image)
+{
+	uint32_t a, b;
+
+	open_rw();
+	a = mk(KBOX_EXT4_ROOT_INO, "relinked", false);
+	b = mk(KBOX_EXT4_ROOT_INO, "left-open", false);
+	cr_assert_eq(kbox_ext4_iget(x, a), 0);
+	cr_assert_eq(kbox_ext4_iget(x, b), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "relinked"), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "left-open"), 0);
+	cr_assert_eq(kbox_ext4_write(x, b, "data", 4, 100000), 4);
+	cr_expect_neq(last_orphan_on_disk(), 0);
+	cr_assert_eq(kbox_ext4_link(x, a, walk("d"), "back"), 0);
+	cr_expect_eq(st_of(walk("d/back")).st_nlink, 1);
+	cr_assert_eq(kbox_ext4_iput(x, a), 0);
+	close_and_check();
+	cr_expect_eq(last_orphan_on_disk(), 0);
+	open_rw();
+	cr_expect_eq(st_of(walk("d/back")).st_nlink, 1);
+	close_and_check();
+}
