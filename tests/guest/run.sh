@@ -103,6 +103,9 @@ proc_status_ids|proc_status_ids|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmp
 proc_mounts_guest|proc_mounts_guest|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp|@CANARY@|guest
 proc_maps_guest_paths|proc_maps_guest_paths|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
 proc_cmdline|proc_cmdline|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
+file_perms|file_perms||||
+file_perms_root_id|file_perms|-0|--uid 0 --gid 0 --cap-add CAP_DAC_OVERRIDE --cap-add CAP_DAC_READ_SEARCH --cap-add CAP_FOWNER --cap-add CAP_CHOWN --cap-add CAP_FSETID||
+file_mount_dev|file_mount_dev|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
 TABLE
 }
 
