@@ -68,9 +68,11 @@ int main(void)
 	nap(100);
 	struct flock fl = getlk(fd, F_GETLK, F_WRLCK, 15, 1);
 	printf("parent_sees_child_lock: %s pid_is_child %d\n", tname(fl.l_type), fl.l_pid == pid);
-	report("unlock", lk(fd, F_SETLK, F_UNLCK, 0, 0));
-	int st;
+	int u = lk(fd, F_SETLK, F_UNLCK, 0, 0), e = errno, st;
+	/* (printed after the child's line: its F_SETLKW returns as we unlock) */
 	waitpid(pid, &st, 0);
+	errno = e;
+	report("unlock", u);
 	printf("child_exit: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	fl = getlk(fd, F_GETLK, F_WRLCK, 0, 0);
 	printf("after_child_exit: %s\n", tname(fl.l_type));
