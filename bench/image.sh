@@ -350,7 +350,7 @@ image_report() {
 	k="ibig|host_file_repeat|-|host"
 	if [ -n "${med[$k]:-}" ] && [ -n "${med[ibig|host_memfd_repeat|-|host]:-}" ]; then
 		echo
-		echo "Floor on the host, same runs, no kbox: a repeated pass over the same 100 MB takes $(fmt "${med[$k]}") ms ($(fmt "${mn[$k]}")–$(fmt "${mx[$k]}")) from a file's page cache and $(fmt "${med[ibig|host_memfd_repeat|-|host]}") ms ($(fmt "${mn[ibig|host_memfd_repeat|-|host]}")–$(fmt "${mx[ibig|host_memfd_repeat|-|host]}")) from a memfd holding the same bytes (**×$(ratio "${med[ibig|host_memfd_repeat|-|host]}" "${med[$k]}")**): an image file reaches the guest as a memfd, so this ratio is what kbox's repeated reads can reach against native here (shmem_enabled: $(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null || echo unknown))."
+		echo "Floor on the host, same runs, no kbox: a repeated pass over the same 100 MB takes $(fmt "${med[$k]}") ms ($(fmt "${mn[$k]}")–$(fmt "${mx[$k]}")) from a file's page cache (on the host's ext4, dropped and refilled by readahead as on a fresh mount) and $(fmt "${med[ibig|host_memfd_repeat|-|host]}") ms ($(fmt "${mn[ibig|host_memfd_repeat|-|host]}")–$(fmt "${mx[ibig|host_memfd_repeat|-|host]}")) from a memfd holding the same bytes (**×$(ratio "${med[ibig|host_memfd_repeat|-|host]}" "${med[$k]}")**): an image file reaches the guest as a memfd, so this ratio is what kbox's repeated reads can reach against native here (shmem_enabled: $(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/shmem_enabled 2>/dev/null || echo unknown))."
 	fi
 	echo
 	echo "### Workloads on the image, seconds"
