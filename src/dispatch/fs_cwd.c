@@ -19,14 +19,17 @@ static const struct kbox_lookup_ctx top = {.root = "/", .base = "/"};
 /* A directory the guest may enter: canonical path, ENOTDIR, EACCES (search). */
 static int enter_dir(struct kbox_request *req, uint64_t addr, char out[PATH_MAX])
 {
+	struct kbox_lookup_ctx canon = top;
 	struct fs_path p;
 	int r = fs_path_at(req, AT_FDCWD, addr, &p);
 
 	if (r == 0)
 		r = kbox_vfs_realpath(&p.ctx, p.path, KBOX_LOOKUP_FOLLOW | KBOX_LOOKUP_DIRECTORY,
 				      out, PATH_MAX);
+	/* the search permission of the caller's guest identity (uid 0 under -0) */
+	canon.cred = p.ctx.cred;
 	if (r >= 0)
-		r = kbox_vfs_access(&top, out, KBOX_LOOKUP_FOLLOW, X_OK, false);
+		r = kbox_vfs_access(&canon, out, KBOX_LOOKUP_FOLLOW, X_OK, false);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -203,8 +204,7 @@ int fs_fd_xattr(struct kbox_request *req, int gfd, enum kbox_xattr_op op, const 
 
 	if (r < 0)
 		return r;
-	r = kbox_vfs_image_fd_xattr(t.kfd, c, op, name, val, size, xflags);
-	if (r != 1)
+	if (kbox_vfs_image_fd_xattr(t.kfd, c, op, name, val, size, xflags, &r))
 		return finish(&t, r);
 	if (c)
 		return finish(&t, kbox_owner_xattr(c, t.kfd, NULL, op, name, val, size, xflags));
@@ -286,6 +286,31 @@ int fs_fd_writable(struct kbox_request *req, int gfd)
 	return 0;
 }
 
+/* fstatfs (IMAGE): an image file's fd is a memfd; the image is its file system. */
+struct kbox_result sys_fstatfs(struct kbox_request *req)
+{
+	struct statfs sfs; /* the kernel's struct statfs on x86-64 */
+	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+
+	if (kfd < 0)
+		return fs_ret(-EBADF);
+	r = kbox_vfs_image_fstatfs(kfd, &sfs);
+	if (r == 1)
+		r = fstatfs(kfd, &sfs) < 0 ? -errno : 0;
+	close(kfd);
+	if (r == 0)
+		r = kbox_write_guest(req, req->args[1], &sfs, sizeof(sfs));
+	return fs_ret(r);
+}
+
+/* An O_PATH fd is no file to sync: EBADF, as Linux's fdget() without FMODE_PATH gives. */
+static bool is_opath(int kfd)
+{
+	int fl = fcntl(kfd, F_GETFL);
+
+	return fl >= 0 && (fl & O_PATH);
+}
+
 /* fsync, fdatasync (IMAGE): an image file's memfd goes back into the image. */
 static struct kbox_result do_fsync(struct kbox_request *req, bool datasync)
 {
@@ -293,6 +318,10 @@ static struct kbox_result do_fsync(struct kbox_request *req, bool datasync)
 
 	if (kfd < 0)
 		return fs_ret(-EBADF);
+	if (is_opath(kfd)) {
+		close(kfd);
+		return fs_ret(-EBADF);
+	}
 	r = kbox_vfs_image_fsync(kfd, datasync);
 	close(kfd);
 	return r == 1 ? kbox_res_continue() : fs_ret(r);
@@ -322,6 +351,10 @@ struct kbox_result sys_syncfs(struct kbox_request *req)
 
 	if (kfd < 0)
 		return fs_ret(-EBADF);
+	if (is_opath(kfd)) {
+		close(kfd);
+		return fs_ret(-EBADF);
+	}
 	r = kbox_vfs_image_fsync(kfd, false);
 	close(kfd);
 	if (r == 1)

@@ -12,7 +12,9 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <linux/limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -373,6 +375,15 @@ int kbox_vfs_image_fstatx(int fd, struct statx *stx)
 	return kbox_img_statx(&nd, stx);
 }
 
+int kbox_vfs_image_fstatfs(int fd, struct statfs *sfs)
+{
+	const struct kbox_mount *m;
+	unsigned ino = 0;
+	int r = kbox_img_of_fd(fd, &m, &ino, NULL, 0);
+
+	return r <= 0 ? (r < 0 ? r : 1) : kbox_ext4_statfs(m->ext4, sfs);
+}
+
 int kbox_vfs_image_fd_setattr(int fd, const struct kbox_vfs_cred *c, struct kbox_ext4_setattr *sa)
 {
 	const struct kbox_mount *m;
@@ -399,6 +410,10 @@ int kbox_img_statx(const struct kbox_nameidata *nd, struct statx *stx)
 		return r;
 	stx->stx_dev_major = major(nd->mnt->dev);
 	stx->stx_dev_minor = minor(nd->mnt->dev);
+	/* what the VFS adds to every file system's answer (vfs_getattr_nosec, vfs_statx) */
+	stx->stx_attributes_mask |= STATX_ATTR_AUTOMOUNT | STATX_ATTR_DAX | STATX_ATTR_MOUNT_ROOT;
+	if (ino == 2) /* EXT2_ROOT_INO: an image's root is the root of its mount */
+		stx->stx_attributes |= STATX_ATTR_MOUNT_ROOT;
 	stx->stx_size = (uint64_t)st.st_size;
 	stx->stx_blocks = (uint64_t)st.st_blocks;
 	stx->stx_mtime.tv_sec = st.st_mtim.tv_sec;
@@ -648,9 +663,69 @@ int kbox_img_setattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameid
 	return r < 0 ? r : setattr_ino(cred_of(ctx), nd->mnt, ino, sa);
 }
 
+/*
+ * xattr_permission() of Linux's fs/xattr.c for a get (@write false) or a
+ * set/remove: trusted.* needs CAP_SYS_ADMIN (uid 0 here; without it a
+ * read finds nothing), user.* lives only on regular files and directories
+ * (and on a sticky directory only its owner may write one), and then the
+ * inode's own read or write permission.
+ */
+static int xattr_permission(const struct kbox_vfs_cred *c, const struct stat *st, const char *xname,
+			    bool write)
+{
+	if (!strncmp(xname, "security.", 9) || !strncmp(xname, "system.", 7))
+		return 0;
+	if (!strncmp(xname, "trusted.", 8))
+		return c->fsuid == 0 ? 0 : write ? -EPERM : -ENODATA;
+	if (!strncmp(xname, "user.", 5)) {
+		if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+			return write ? -EPERM : -ENODATA;
+		if (S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX) && write && c->fsuid != 0 &&
+		    c->fsuid != st->st_uid)
+			return -EPERM;
+	}
+	return kbox_owner_permission(c, st, write ? W_OK : R_OK);
+}
+
+/* listxattr hides trusted.* from all but CAP_SYS_ADMIN (ext4_xattr_trusted_list). */
+static int hide_trusted(char *list, int len)
+{
+	int out = 0;
+
+	for (int i = 0; i < len;) {
+		int n = (int)strnlen(list + i, (size_t)(len - i)) + 1;
+
+		if (strncmp(list + i, "trusted.", 8)) {
+			memmove(list + out, list + i, (size_t)n);
+			out += n;
+		}
+		i += n;
+	}
+	return out;
+}
+
+/* The list without trusted.*, sized as listxattr sizes it (0: the length only). */
+static int list_untrusted(struct kbox_ext4 *x, unsigned ino, char *val, size_t size)
+{
+	char *all = malloc(XATTR_LIST_MAX);
+	int n = all ? kbox_ext4_listxattr(x, ino, all, XATTR_LIST_MAX) : -ENOMEM;
+
+	if (n >= 0)
+		n = hide_trusted(all, n);
+	if (n > 0 && size) {
+		if ((size_t)n > size)
+			n = -ERANGE;
+		else
+			memcpy(val, all, (size_t)n);
+	}
+	free(all);
+	return n;
+}
+
 int kbox_img_xattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
 		   enum kbox_xattr_op op, const char *xname, void *val, size_t size, int xflags)
 {
+	const struct kbox_vfs_cred *c = cred_of(ctx);
 	struct kbox_ext4 *x = nd->mnt->ext4;
 	unsigned ino = 0;
 	struct stat st;
@@ -660,16 +735,21 @@ int kbox_img_xattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
 		return r;
 	switch (op) {
 	case KBOX_XATTR_GET:
-		return kbox_ext4_getxattr(x, ino, xname, val, size);
+		r = xattr_permission(c, &st, xname, false);
+		return r ?: kbox_ext4_getxattr(x, ino, xname, val, size);
 	case KBOX_XATTR_LIST:
-		return kbox_ext4_listxattr(x, ino, val, size);
+		if (c->fsuid == 0)
+			return kbox_ext4_listxattr(x, ino, val, size);
+		return list_untrusted(x, ino, val, size);
 	case KBOX_XATTR_SET:
 		r = writable(nd);
+		r = r ?: xattr_permission(c, &st, xname, true);
 		return r ?: kbox_ext4_setxattr(x, ino, xname, val, size, xflags);
 	case KBOX_XATTR_REMOVE:
 		break;
 	}
 	r = writable(nd);
+	r = r ?: xattr_permission(c, &st, xname, true);
 	return r ?: kbox_ext4_removexattr(x, ino, xname);
 }
 
@@ -683,18 +763,21 @@ int kbox_vfs_image_fd_access(int fd, const struct kbox_vfs_cred *c, int mode)
 	return kbox_owner_permission(c ? c : cred_of(NULL), &st, mode);
 }
 
-int kbox_vfs_image_fd_xattr(int fd, const struct kbox_vfs_cred *c, enum kbox_xattr_op op,
-			    const char *xname, void *val, size_t size, int xflags)
+bool kbox_vfs_image_fd_xattr(int fd, const struct kbox_vfs_cred *c, enum kbox_xattr_op op,
+			     const char *xname, void *val, size_t size, int xflags, int *ret)
 {
 	struct kbox_nameidata nd = {.name = ".", .last = KBOX_LAST_DOT};
 	struct kbox_lookup_ctx ctx = {.cred = c};
 	const struct kbox_mount *m;
 	int r = kbox_img_of_fd(fd, &m, &nd.ino, NULL, 0);
 
-	if (r <= 0)
-		return r < 0 ? r : 1;
+	if (r <= 0) {
+		*ret = r;
+		return r < 0;
+	}
 	nd.mnt = m;
-	return kbox_img_xattr(&ctx, &nd, op, xname, val, size, xflags);
+	*ret = kbox_img_xattr(&ctx, &nd, op, xname, val, size, xflags);
+	return true;
 }
 
 int kbox_img_may_search(const struct kbox_lookup_ctx *ctx, const struct kbox_mount *m, unsigned dir)

@@ -63,9 +63,17 @@ struct kbox_vfs_cred;
 int kbox_vfs_image_fstat(int fd, struct stat *st);
 int kbox_vfs_image_fd_access(int fd, const struct kbox_vfs_cred *c, int mode);
 enum kbox_xattr_op;
-int kbox_vfs_image_fd_xattr(int fd, const struct kbox_vfs_cred *c, enum kbox_xattr_op op,
-			    const char *xname, void *val, size_t size, int xflags);
+/*
+ * An xattr call on an image object: true, with the call's answer (a count
+ * or -errno) in *@ret; false when @fd is no image object. (Not the 1
+ * convention above: 1 is a valid count here.)
+ */
+bool kbox_vfs_image_fd_xattr(int fd, const struct kbox_vfs_cred *c, enum kbox_xattr_op op,
+			     const char *xname, void *val, size_t size, int xflags, int *ret);
 int kbox_vfs_image_fstatx(int fd, struct statx *stx);
+struct statfs;
+/* fstatfs of an image object: the image's figures, as statfs by path gives them. */
+int kbox_vfs_image_fstatfs(int fd, struct statfs *sfs);
 /* @c NULL: the real user's permission checks. */
 int kbox_vfs_image_fd_setattr(int fd, const struct kbox_vfs_cred *c, struct kbox_ext4_setattr *sa);
 int kbox_vfs_nmounts(void);

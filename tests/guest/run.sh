@@ -22,7 +22,12 @@
 # only) also stores them as expected files for the cases that need one.
 # PATTERNs select cases by glob on "VARIANT/CASE" (e.g. '*/file_*').
 # --image runs kbox on an ext4 image of the test root (kbox image create)
-# instead of the tree, and checks it with e2fsck -fn after every case.
+# instead of the tree, and checks it with e2fsck -fn after every case. The
+# native runs then use a copy of that image, loop-mounted read-write (as
+# root; unmounted at the end), as their root: the reference is Linux's own
+# ext4. Where nothing can loop-mount it (not root, no loop devices), the
+# case guest/native_on_ext4 is SKIPPED with the reason and the native runs
+# use the tree.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -98,6 +103,9 @@ proc_status_ids|proc_status_ids|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmp
 proc_mounts_guest|proc_mounts_guest|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp|@CANARY@|guest
 proc_maps_guest_paths|proc_maps_guest_paths|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
 proc_cmdline|proc_cmdline|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
+file_perms|file_perms||||
+file_perms_root_id|file_perms|-0|--uid 0 --gid 0 --cap-add CAP_DAC_OVERRIDE --cap-add CAP_DAC_READ_SEARCH --cap-add CAP_FOWNER --cap-add CAP_CHOWN --cap-add CAP_FSETID||
+file_mount_dev|file_mount_dev|-S|--uid 0 --gid 0 --proc /proc --dev /dev --tmpfs /tmp||guest
 TABLE
 }
 
@@ -115,8 +123,16 @@ work=$(mktmp guest)
 root=$work/root
 outside=$work/outside
 sock_pid=
+nroot_mounted=
 cleanup() {
 	[ -n "$sock_pid" ] && kill "$sock_pid" 2>/dev/null
+	if [ -n "$nroot_mounted" ]; then
+		# (lazy as a last resort: rm -rf must never descend into the mount)
+		umount "$nroot_mounted" 2>/dev/null || umount -l "$nroot_mounted" 2>/dev/null || {
+			echo "guest: cannot unmount $nroot_mounted; leaving $work" >&2
+			return
+		}
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -173,6 +189,43 @@ host_alive() {
 }
 host_alive || { echo "guest: the host listener did not start" >&2; exit 1; }
 
+# --image: the image of the test root, made once before any run (as the
+# test user, like every kbox run). The native root is a loop-mounted copy.
+image=
+image_err=
+nroot=$root
+native_fs="the tree"
+if [ "$use_image" -eq 1 ]; then
+	image=$work/root.ext4
+	if ! kbox_usable; then
+		image_err="$KBOX is missing or does not start: no image"
+	elif ! kbox_run image create --size 1G --from "$root" "$image" >"$work/image.log" 2>&1; then
+		image_err="kbox image create failed: $(tail -n 3 "$work/image.log" | tr '\n' ' ')"
+	fi
+	why=
+	if [ -n "$image_err" ]; then
+		why="there is no image ($image_err)"
+	elif ! is_root; then
+		why="not root: cannot loop-mount the image (run as root for a native reference on ext4)"
+	elif ! command -v mount >/dev/null; then
+		why="no mount(8)"
+	else
+		cp --sparse=always "$image" "$work/native.ext4"
+		mkdir -p "$work/native-root"
+		if mount -o loop "$work/native.ext4" "$work/native-root" 2>"$work/mount.err"; then
+			nroot_mounted=$work/native-root
+			nroot=$nroot_mounted
+			native_fs="a loop-mounted copy of the image (ext4)"
+		else
+			why="mount -o loop failed: $(head -n 1 "$work/mount.err")"
+			rmdir "$work/native-root" 2>/dev/null || true
+		fi
+	fi
+	if [ -n "$why" ]; then
+		t_skip guest/native_on_ext4 "the native runs use the tree, not ext4: $why"
+	fi
+fi
+
 if [ -z "$native_mode" ]; then
 	if as_user bwrap --unshare-user --unshare-pid --bind "$root" / --proc /proc --dev /dev \
 		/bin/true >/dev/null 2>&1; then
@@ -183,7 +236,7 @@ if [ -z "$native_mode" ]; then
 		native_mode=host
 	fi
 fi
-echo "guest: native runs: $native_mode; kbox: $KBOX; user: $user"
+echo "guest: native runs: $native_mode on $native_fs; kbox: $KBOX; user: $user"
 
 # run_native VARIANT PROG SCRATCH BWRAP_FLAGS ARGS... > stdout, status as rc
 run_native() {
@@ -194,7 +247,7 @@ run_native() {
 	bwrap)
 		# shellcheck disable=SC2086 # flags are words
 		timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" bwrap --unshare-user --unshare-pid \
-			--bind "$root" / $bflags --chdir "$scratch" \
+			--bind "$nroot" / $bflags --chdir "$scratch" \
 			"/t/$v/$prog" "$@"
 		;;
 	chroot)
@@ -204,28 +257,27 @@ run_native() {
 			shift 3
 			mount --rbind /proc "$r/proc"
 			exec chroot --userspec="$ids" "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$s" "$@"' \
-			- "$root" "$scratch" "$(test_uid):$(test_gid)" "/t/$v/$prog" "$@"
+			- "$nroot" "$scratch" "$(test_uid):$(test_gid)" "/t/$v/$prog" "$@"
 		;;
 	host)
-		(cd "$root$scratch" && timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" "$root/t/$v/$prog" "$@")
+		(cd "$nroot$scratch" && timeout -k 5 "$KBOX_TIMEOUT" "${AS_USER[@]}" "$nroot/t/$v/$prog" "$@")
 		;;
 	esac
 }
 
-new_scratch() {
-	rm -rf "$root$1"
-	mkdir -p "$root$1"
-	give_to_user "$root$1"
+new_scratch() {  # GUEST_PATH [ROOT]
+	local r=${2:-$root}
+	rm -rf "$r$1"
+	mkdir -p "$r$1"
+	give_to_user "$r$1"
 }
 
-# --image: the image of the test root, made at the first kbox run; a
-# scratch dir in it is made by kbox itself (as root, then given to the user).
-image=
+# --image: a scratch dir in the image is made by kbox itself (as root, then
+# given to the user).
 image_scratch() {
-	if [ -z "$image" ]; then
-		image=$work/root.ext4
-		kbox_run image create --size 1G --from "$root" "$image" >"$work/image.log" 2>&1 ||
-			{ t_fail "guest/$id" "kbox image create failed:" "@$work/image.log"; return 1; }
+	if [ -n "$image_err" ]; then
+		t_fail "guest/$id" "$image_err" "@$work/image.log"
+		return 1
 	fi
 	# Owned by the guest's identity, as the tree's scratch dir is the user's.
 	local ids
@@ -309,11 +361,13 @@ for v in $variants; do
 			expected_file=$here/expected/$cname.kbox.out
 		fi
 		if [ "$use_native" -eq 1 ]; then
-			new_scratch "/scratch/$v.$cname.native"
+			new_scratch "/scratch/$v.$cname.native" "$nroot"
 			rc=0
 			run_native "$v" "$prog" "/scratch/$v.$cname.native" "$bflags" "${argv[@]}" \
 				>"$n_out" 2>"$n_out.err" </dev/null || rc=$?
 			echo "[exit $rc]" >>"$n_out"
+			# mke2fs makes /lost+found, which the tree has not.
+			[ -n "$nroot_mounted" ] && sed -i 's/ lost+found//g; /^lost+found$/d' "$n_out"
 			if ! host_alive; then
 				t_fail "guest/$id" "the native run ended the host process $sock_pid"
 				break 2

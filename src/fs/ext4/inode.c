@@ -285,7 +285,15 @@ static void fill_statx(struct kbox_ext4 *x, uint32_t ino, const struct ext2_inod
 		stx->stx_attributes |= STATX_ATTR_APPEND;
 	if (in->i_flags & EXT2_NODUMP_FL)
 		stx->stx_attributes |= STATX_ATTR_NODUMP;
-	stx->stx_attributes_mask = STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND | STATX_ATTR_NODUMP;
+	if (in->i_flags & EXT2_COMPR_FL)
+		stx->stx_attributes |= STATX_ATTR_COMPRESSED;
+	if (in->i_flags & EXT4_ENCRYPT_FL)
+		stx->stx_attributes |= STATX_ATTR_ENCRYPTED;
+	if (in->i_flags & EXT4_VERITY_FL)
+		stx->stx_attributes |= STATX_ATTR_VERITY;
+	/* the flags ext4_getattr() reports, whether set or not */
+	stx->stx_attributes_mask = STATX_ATTR_IMMUTABLE | STATX_ATTR_APPEND | STATX_ATTR_NODUMP |
+				   STATX_ATTR_COMPRESSED | STATX_ATTR_ENCRYPTED | STATX_ATTR_VERITY;
 	if (is_device(in->i_mode)) {
 		dev_t rdev = decode_rdev(in);
 
