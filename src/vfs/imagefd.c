@@ -2,9 +2,10 @@
 /*
  * Host objects standing for image objects (see image.c for the VFS side).
  * The guest needs real host fds, so every open image object gets one, kept
- * per inode for the whole run:
- * - a regular file is a memfd that kbox fills from the image at its first
- *   open; each guest open reopens it through /proc/self/fd (its own open
+ * per inode:
+ * - a regular file is a memfd (or, when large, a spill file on disk:
+ *   imagestore.c) that kbox fills from the image at its first open; each
+ *   guest open reopens it through /proc/self/fd (its own open
  *   file description: offsets, O_APPEND), and reads, writes, mmap and exec
  *   run natively on it. A memfd is dirty when its mtime is not the sentinel
  *   kbox sets after each fill or write-back: any write or truncate moves it.
@@ -16,6 +17,14 @@
  *   empty file.
  * A registry maps host objects back to (mount, inode, guest path) by their
  * st_dev/st_ino.
+ *
+ * Regular files' copies are kept while kbox stays within a budget (bytes
+ * of memfds, number of copies). Past it, before a new copy is made, the
+ * copies no guest holds open or mapped (imageuse.c looks) are written
+ * back and dropped, least recently opened first, down to 3/4 of the
+ * budget; a dropped inode gets a fresh copy at its next open. A copy some
+ * process still uses is never dropped, so every fd of a file sees the
+ * same data.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,7 +45,6 @@
 #include "image_priv.h"
 
 #define NBUCKETS 4096
-#define CHUNK	 (1u << 20)
 
 /* The mtime of a clean memfd: no write can produce it. */
 static const struct timespec clean_mtime = {.tv_sec = 1, .tv_nsec = 0};
@@ -45,8 +53,11 @@ struct obj {
 	const struct kbox_mount *mnt;
 	uint32_t ino;
 	mode_t type;
-	int fd;	 /* memfd; -1 for a stand-in (opened by path) */
-	bool wr; /* opened for writing once: shared mappings may change it unseen */
+	int fd;	       /* memfd or spill file; -1 for a stand-in (opened by path) */
+	bool wr;       /* opened for writing once: shared mappings may change it unseen */
+	bool on_disk;  /* a spill file: its pages are the host's to reclaim */
+	bool busy;     /* held by some process, at the last scan */
+	uint64_t used; /* when it was last opened (a counter) */
 	dev_t hdev;
 	ino_t hino;
 	char *guest;
@@ -129,36 +140,6 @@ void kbox_imgfd_overlay(const struct kbox_mount *m, uint32_t ino, struct stat *s
 		st->st_ctim = ms.st_ctim;
 	}
 	pthread_mutex_unlock(&lock);
-}
-
-static int fill_memfd(const struct kbox_mount *m, uint32_t ino, int fd, uint64_t size)
-{
-	char *buf = malloc(CHUNK);
-	uint64_t off = 0;
-	ssize_t n;
-	int r = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	if (ftruncate(fd, (off_t)size) < 0)
-		r = -errno;
-	while (r == 0 && off < size) {
-		int64_t data = kbox_ext4_seek(m->ext4, ino, off, SEEK_DATA);
-
-		if (data < 0 || (uint64_t)data >= size)
-			break; /* the rest is a hole */
-		off = (uint64_t)data;
-		n = kbox_ext4_read(m->ext4, ino, buf, CHUNK, off);
-		if (n <= 0) {
-			r = n < 0 ? (int)n : 0;
-			break;
-		}
-		if (pwrite(fd, buf, (size_t)n, (off_t)off) != n)
-			r = -EIO;
-		off += (uint64_t)n;
-	}
-	free(buf);
-	return r;
 }
 
 static void mark_clean(int fd)
@@ -302,14 +283,11 @@ static int obj_host(struct obj *o, const struct stat *st)
 	int r;
 
 	if (S_ISREG(o->type)) {
-		char name[32];
-
-		/* Named by inode: numa_maps names mappings by path alone. */
-		snprintf(name, sizeof(name), "kbox-image:%u", o->ino);
-		o->fd = memfd_create(name, MFD_CLOEXEC);
-		if (o->fd < 0)
-			return -errno;
-		r = fill_memfd(o->mnt, o->ino, o->fd, (uint64_t)st->st_size);
+		r = kbox_imgstore_make(o->mnt, o->ino, (uint64_t)st->st_size, &o->on_disk);
+		if (r < 0)
+			return r;
+		o->fd = r;
+		r = 0;
 		/* Host checks on the fd (exec's X_OK) see the image's bits; kbox keeps rw. */
 		if (r == 0 && fchmod(o->fd, (st->st_mode & 0777) | 0600) < 0)
 			r = -errno;
@@ -348,6 +326,168 @@ static bool more_fds(void)
 	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
 }
 
+/* ---- the budget of retained copies ---- */
+
+/*
+ * Bytes of memfds and number of copies kbox keeps before it looks for
+ * copies to drop: a quarter of the memory it may use (within
+ * [32 MiB, 2 GiB]) and 1024 copies (or a quarter of the fd limit), or
+ * KBOX_IMAGE_BUDGET=BYTES[,COUNT]. Spill files count in the number only:
+ * their pages are reclaimable.
+ */
+static struct {
+	uint64_t max_bytes, max_files;	 /* the budget */
+	uint64_t bytes, files;		 /* retained, as last counted plus copies made since */
+	uint64_t next_bytes, next_files; /* look again past these (everything was in use) */
+} budget;
+static uint64_t use_clock;
+
+static void budget_init(void)
+{
+	const char *env = getenv("KBOX_IMAGE_BUDGET");
+	struct rlimit rl;
+	char *end;
+
+	budget.max_bytes = kbox_imgstore_room() / 4;
+	budget.max_bytes = budget.max_bytes < (32ull << 20)  ? 32ull << 20
+			   : budget.max_bytes > (2ull << 30) ? 2ull << 30
+							     : budget.max_bytes;
+	budget.max_files = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max / 4 < budget.max_files)
+		budget.max_files = rl.rlim_max / 4 > 16 ? rl.rlim_max / 4 : 16;
+	if (env && *env) {
+		budget.max_bytes = strtoull(env, &end, 0);
+		if (*end == ',')
+			budget.max_files = strtoull(end + 1, NULL, 0);
+	}
+	budget.next_bytes = budget.max_bytes;
+	budget.next_files = budget.max_files;
+}
+
+static void account_new(const struct obj *o, uint64_t size)
+{
+	budget.files++;
+	if (!o->on_disk)
+		budget.bytes += size;
+}
+
+/* Memory a copy holds: a memfd's pages (holes cost nothing). */
+static uint64_t held_bytes(const struct obj *o)
+{
+	struct stat ms;
+
+	return o->on_disk || fstat(o->fd, &ms) < 0 ? 0 : (uint64_t)ms.st_blocks * 512;
+}
+
+static void mark_busy(dev_t dev, ino_t ino, int self_fd, void *arg)
+{
+	struct obj *o = find_host(dev, ino);
+
+	(void)arg;
+	if (o && o->fd != self_fd)
+		o->busy = true; /* kbox's own reference is not a use */
+}
+
+static void unlink_obj(struct obj *o)
+{
+	struct obj **pp = &ino_tab[hash_ino(o->mnt, o->ino)];
+
+	while (*pp != o)
+		pp = &(*pp)->by_ino;
+	*pp = o->by_ino;
+	pp = &host_tab[hash_host(o->hdev, o->hino)];
+	while (*pp != o)
+		pp = &(*pp)->by_host;
+	*pp = o->by_host;
+}
+
+/* Drop kbox's reference to an unused copy, its changes in the image first. */
+static bool drop(struct obj *o)
+{
+	struct stat ms;
+
+	if (kbox_ext4_is_rw(o->mnt->ext4) ? write_back(o) < 0 : is_dirty(o->fd, &ms))
+		return false;
+	unlink_obj(o);
+	kbox_ext4_iput(o->mnt->ext4, o->ino);
+	close(o->fd);
+	free(o->guest);
+	free(o);
+	return true;
+}
+
+static int by_use(const void *a, const void *b)
+{
+	const struct obj *x = *(struct obj *const *)a, *y = *(struct obj *const *)b;
+
+	return x->used < y->used ? -1 : x->used > y->used;
+}
+
+/* The copies of regular files, counted exactly; with @unused, those nobody holds. */
+static size_t collect(struct obj **v, bool unused)
+{
+	size_t n = 0;
+
+	budget.bytes = budget.files = 0;
+	for (int b = 0; b < NBUCKETS; b++)
+		for (struct obj *o = ino_tab[b]; o; o = o->by_ino) {
+			if (!S_ISREG(o->type) || o->fd < 0)
+				continue;
+			budget.files++;
+			budget.bytes += held_bytes(o);
+			if (v && (!unused || !o->busy))
+				v[n++] = o;
+		}
+	return n;
+}
+
+static bool over(uint64_t bytes, uint64_t files)
+{
+	return budget.bytes > bytes || budget.files > files;
+}
+
+/* Past the budget: drop unused copies, least recently opened first, to 3/4 of it. */
+static void trim(void)
+{
+	struct obj **v;
+	size_t n;
+
+	collect(NULL, false);
+	if (!over(budget.max_bytes, budget.max_files))
+		return;
+	v = malloc(budget.files * sizeof(*v));
+	if (!v)
+		return;
+	for (size_t i = collect(v, false); i-- > 0;)
+		v[i]->busy = false;
+	n = kbox_imguse_scan(mark_busy, NULL) < 0 ? 0 : collect(v, true);
+	qsort(v, n, sizeof(*v), by_use);
+	for (size_t i = 0; i < n && over(budget.max_bytes / 4 * 3, budget.max_files / 4 * 3); i++) {
+		uint64_t held = held_bytes(v[i]);
+
+		if (drop(v[i])) {
+			budget.files--;
+			budget.bytes -= held < budget.bytes ? held : budget.bytes;
+		}
+	}
+	free(v);
+}
+
+static void trim_if_over(void)
+{
+	if (!budget.max_files)
+		budget_init();
+	if (!over(budget.next_bytes, budget.next_files))
+		return;
+	trim();
+	/* All in use: look again only after some growth, not at every open. */
+	budget.next_bytes = budget.bytes > budget.max_bytes ? budget.bytes + budget.max_bytes / 4
+							    : budget.max_bytes;
+	budget.next_files = budget.files > budget.max_files ? budget.files + budget.max_files / 4
+							    : budget.max_files;
+}
+
 /* The host object of inode @ino (made at its first open), under the lock. */
 static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struct stat *st,
 			   const char *guest, int *err)
@@ -375,6 +515,10 @@ static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struc
 	o->mnt = m;
 	o->ino = ino;
 	o->type = st->st_mode & S_IFMT;
+	if (S_ISREG(o->type))
+		trim_if_over(); /* before: the new copy is no candidate */
+	/* Referenced first: an unlink meanwhile must not free the blocks being copied. */
+	kbox_ext4_iget(m->ext4, ino);
 	*err = obj_host(o, st);
 	if (*err == -EMFILE && more_fds()) {
 		if (o->fd >= 0)
@@ -385,12 +529,14 @@ static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struc
 	if (*err < 0) {
 		if (o->fd >= 0)
 			close(o->fd);
+		kbox_ext4_iput(m->ext4, ino);
 		free(o->guest);
 		free(o);
 		return NULL;
 	}
-	kbox_ext4_iget(m->ext4, ino); /* an unlinked-but-open file stays */
 	obj_insert(o);
+	if (S_ISREG(o->type))
+		account_new(o, (uint64_t)st->st_size);
 	return o;
 }
 
@@ -408,6 +554,7 @@ static int obj_open(struct obj *o, int oflags)
 	int fd;
 
 	if (S_ISREG(o->type)) {
+		o->used = ++use_clock;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
 		if ((oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH))
 			o->wr = true;
@@ -504,10 +651,21 @@ int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *
 int kbox_img_guest_of_memfd(const char *path, char *out, size_t size)
 {
 	unsigned ino;
+	ino_t hino;
 	struct obj *o = NULL;
 	int n = -ENOENT;
 
-	if (!any_image || sscanf(path, "/memfd:kbox-image:%u", &ino) != 1)
+	if (!any_image)
+		return n;
+	if (kbox_imgstore_ino_of_path(path, strlen(path), &hino) == 0) {
+		pthread_mutex_lock(&lock);
+		o = find_host(kbox_imgstore_spill_dev(), hino);
+		if (o)
+			n = snprintf(out, size, "%s", o->guest);
+		pthread_mutex_unlock(&lock);
+		return n >= (int)size ? -ENAMETOOLONG : n;
+	}
+	if (sscanf(path, "/memfd:kbox-image:%u", &ino) != 1)
 		return n;
 	pthread_mutex_lock(&lock);
 	for (int i = 0; !o && i < kbox_vfs_nmounts(); i++)
@@ -671,16 +829,14 @@ int kbox_vfs_image_sync(void)
 	return any_image ? sync_all(true) : 0;
 }
 
-/* The memfd a maps line names, if it is an image file's (under the lock). */
+/* The copy a maps line names, if it is an image file's (under the lock). */
 static struct obj *map_obj(const char *line, uint64_t addr, uint64_t end)
 {
 	unsigned long long lo, hi, ino;
 	unsigned maj, mnr;
-	char path[32];
 
-	if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu %31s", &lo, &hi, &maj, &mnr, &ino, path) !=
-		    6 ||
-	    strncmp(path, "/memfd:kbox-image", 17) != 0 || hi <= addr || lo >= end)
+	if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &lo, &hi, &maj, &mnr, &ino) != 5 || !ino ||
+	    hi <= addr || lo >= end)
 		return NULL;
 	return find_host(makedev(maj, mnr), (ino_t)ino);
 }
