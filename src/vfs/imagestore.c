@@ -13,10 +13,13 @@
  *
  * The threshold: an eighth of the memory kbox may still use (MemAvailable,
  * or what its memory cgroup's limit leaves, whichever is smaller), within
- * [16 MiB, 1 GiB]. So a few such files at once stay well inside memory,
- * small files (the common case: programs, libraries, headers) keep the
- * faster memfd, and a run under a tight cgroup spills early.
- * KBOX_IMAGE_SPILL=BYTES sets it (tests, tuning).
+ * [8 MiB, 64 MiB]. Small files (the common case: programs, libraries,
+ * headers) keep a memfd, which never costs a disk write; above 64 MiB a
+ * spill file costs nothing measurable (100 MiB filled in 0.029 s against
+ * 0.044 s for a memfd here: ext4's page cache uses large folios, a memfd
+ * 4 KiB pages) and bounds memory whatever the host has; under a tight
+ * cgroup, files spill earlier. KBOX_IMAGE_SPILL=BYTES sets it (tests,
+ * tuning).
  *
  * Filling: the file's data runs are byte ranges of the image file
  * (kbox_ext4_data_spans()), copied by the kernel with copy_file_range()
@@ -44,8 +47,8 @@
 
 #define TMPFS_MAGIC_ 0x01021994
 #define RAMFS_MAGIC_ 0x858458f6
-#define MIN_SPILL    (16ull << 20)
-#define MAX_SPILL    (1ull << 30)
+#define MIN_SPILL    (8ull << 20)
+#define MAX_SPILL    (64ull << 20)
 
 static char spill_dir[PATH_MAX];
 static dev_t spill_dev;
@@ -187,32 +190,26 @@ static void choose_spill_dir(const char *image)
 		  spill_threshold() >> 20, tmpfs ? " (only tmpfs found)" : "");
 }
 
-/* Copy @len bytes at @src of the image to @dst of @fd: in the kernel where it can. */
+/*
+ * Copy @len bytes at @src of the image to @dst of @fd, in the kernel.
+ * sendfile(), not copy_file_range(): to a memfd the latter says EXDEV, and
+ * between two ext4 files it splices in smaller pieces (measured: 100 MiB
+ * in 0.052 s against 0.029 s with sendfile).
+ */
 static int copy_span(int img, int fd, uint64_t src, uint64_t dst, uint64_t len)
 {
-	loff_t in = (loff_t)src, out = (loff_t)dst;
+	off_t in = (off_t)src;
 	uint64_t end = src + len;
-	static bool no_cfr;
 	ssize_t n;
 
-	while (!no_cfr && (uint64_t)in < end) {
-		n = copy_file_range(img, &in, fd, &out, end - (uint64_t)in, 0);
-		if (n > 0)
-			continue;
-		if (n == 0)
-			return -EIO; /* the image is shorter than its own block map says */
-		if (errno != EXDEV && errno != EINVAL && errno != EOPNOTSUPP && errno != ENOSYS)
-			return -errno;
-		break; /* not between these file systems: sendfile */
-	}
-	if ((uint64_t)in < end && lseek(fd, out, SEEK_SET) < 0)
+	if (lseek(fd, (off_t)dst, SEEK_SET) < 0)
 		return -errno;
 	while ((uint64_t)in < end) {
 		uint64_t left = end - (uint64_t)in;
 
 		n = sendfile(fd, img, &in, left > (1u << 30) ? (1u << 30) : (size_t)left);
 		if (n <= 0)
-			return n == 0 ? -EIO : -errno;
+			return n == 0 ? -EIO : -errno; /* 0: the image is shorter than its map */
 	}
 	return 0;
 }
