@@ -195,6 +195,19 @@ static int sync_piece(struct obj *o, uint64_t off, size_t len, uint64_t isize, c
 }
 
 /*
+ * The image gets the copy's mtime: the time of the last write (or a
+ * futimens() on the guest's fd, which reaches only the copy), not the time
+ * of the write-back, so that make and friends compare the right times when
+ * a copy is written back mid-run (when dropped) and after the run.
+ */
+static int keep_mtime(struct obj *o, const struct stat *ms)
+{
+	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_MTIME, .mtime = ms->st_mtim};
+
+	return kbox_ext4_setattr(o->mnt->ext4, o->ino, &sa);
+}
+
+/*
  * The memfd's content into the image: a shorter file is truncated first,
  * then what differs is written in ascending order, then a longer size.
  * Comparing catches writes through shared mappings too, which do not move
@@ -204,10 +217,14 @@ static int write_back_any(struct obj *o, bool unlinked)
 {
 	struct stat ms, is;
 	uint64_t off, isize;
+	bool dirty;
 	char *buf;
 	int r;
 
-	if (!S_ISREG(o->type) || !(is_dirty(o->fd, &ms) || o->wr))
+	if (!S_ISREG(o->type))
+		return 0;
+	dirty = is_dirty(o->fd, &ms);
+	if (!dirty && !o->wr)
 		return 0;
 	r = kbox_ext4_getattr(o->mnt->ext4, o->ino, &is);
 	if (r < 0 || (is.st_nlink == 0 && !unlinked))
@@ -231,6 +248,8 @@ static int write_back_any(struct obj *o, bool unlinked)
 	free(buf);
 	if (r == 0 && (uint64_t)ms.st_size > (uint64_t)is.st_size)
 		r = kbox_ext4_truncate(o->mnt->ext4, o->ino, (uint64_t)ms.st_size);
+	if (r == 0 && dirty)
+		r = keep_mtime(o, &ms);
 	if (r == 0)
 		mark_clean(o->fd);
 	return r;
