@@ -55,12 +55,17 @@ dev_t kbox_imgstore_spill_dev(void);
 
 /*
  * Calls @mark for every host copy of an image file that kbox or a guest
- * process holds open or mapped (imageuse.c); @self_fd is the fd number
- * when the holder is kbox's own fd table, else -1. Returns 0, or -errno
- * when some process could not be read (the answer is then incomplete:
- * the caller must treat everything as in use).
+ * process holds open or mapped (imageuse.c). Returns 0, or -errno when
+ * some process could not be read (the answer is then incomplete: the
+ * caller must treat everything as in use).
  */
-typedef void (*kbox_imguse_mark_fn)(dev_t dev, ino_t ino, int self_fd, void *arg);
+struct kbox_imguse_ref {
+	bool memfd;   /* a memfd named by its image inode @ino (an fd's link) */
+	uint64_t ino; /* else the host inode @ino on @dev */
+	dev_t dev;
+	int self_fd; /* the fd number when the holder is kbox's own fd table, else -1 */
+};
+typedef void (*kbox_imguse_mark_fn)(const struct kbox_imguse_ref *ref, void *arg);
 int kbox_imguse_scan(kbox_imguse_mark_fn mark, void *arg);
 
 #endif

@@ -21,7 +21,7 @@
  * Regular files' copies are kept while kbox stays within a budget (bytes
  * of memfds, number of copies). Past it, before a new copy is made, the
  * copies no guest holds open or mapped (imageuse.c looks) are written
- * back and dropped, least recently opened first, down to 3/4 of the
+ * back and dropped, least recently opened first, down to half the
  * budget; a dropped inode gets a fresh copy at its next open. A copy some
  * process still uses is never dropped, so every fd of a file sees the
  * same data.
@@ -58,6 +58,7 @@ struct obj {
 	bool on_disk;  /* a spill file: its pages are the host's to reclaim */
 	bool busy;     /* held by some process, at the last scan */
 	uint64_t used; /* when it was last opened (a counter) */
+	uint64_t held; /* memory it held, at the last count */
 	dev_t hdev;
 	ino_t hino;
 	char *guest;
@@ -399,13 +400,28 @@ static uint64_t held_bytes(const struct obj *o)
 	return o->on_disk || fstat(o->fd, &ms) < 0 ? 0 : (uint64_t)ms.st_blocks * 512;
 }
 
-static void mark_busy(dev_t dev, ino_t ino, int self_fd, void *arg)
+static void busy_unless_own(struct obj *o, int self_fd)
 {
-	struct obj *o = find_host(dev, ino);
-
-	(void)arg;
 	if (o && o->fd != self_fd)
 		o->busy = true; /* kbox's own reference is not a use */
+}
+
+static void mark_busy(const struct kbox_imguse_ref *ref, void *arg)
+{
+	(void)arg;
+	if (!ref->memfd) {
+		busy_unless_own(find_host(ref->dev, (ino_t)ref->ino), ref->self_fd);
+		return;
+	}
+	/* By name: that inode's memfd in every image mount (there is one, at /). */
+	for (int i = 0; i < kbox_vfs_nmounts(); i++) {
+		struct obj *o = kbox_vfs_mount_at(i)->ext4
+					? find_ino(kbox_vfs_mount_at(i), (uint32_t)ref->ino)
+					: NULL;
+
+		if (o && !o->on_disk)
+			busy_unless_own(o, ref->self_fd);
+	}
 }
 
 static void unlink_obj(struct obj *o)
@@ -443,8 +459,8 @@ static int by_use(const void *a, const void *b)
 	return x->used < y->used ? -1 : x->used > y->used;
 }
 
-/* The copies of regular files, counted exactly; with @unused, those nobody holds. */
-static size_t collect(struct obj **v, bool unused)
+/* The copies of regular files (into @v when given), counted exactly. */
+static size_t collect(struct obj **v)
 {
 	size_t n = 0;
 
@@ -453,9 +469,11 @@ static size_t collect(struct obj **v, bool unused)
 		for (struct obj *o = ino_tab[b]; o; o = o->by_ino) {
 			if (!S_ISREG(o->type) || o->fd < 0)
 				continue;
+			o->held = held_bytes(o);
+			o->busy = false;
 			budget.files++;
-			budget.bytes += held_bytes(o);
-			if (v && (!unused || !o->busy))
+			budget.bytes += o->held;
+			if (v)
 				v[n++] = o;
 		}
 	return n;
@@ -466,24 +484,30 @@ static bool over(uint64_t bytes, uint64_t files)
 	return budget.bytes > bytes || budget.files > files;
 }
 
-/* Past the budget: drop unused copies, least recently opened first, to 3/4 of it. */
+/*
+ * Past the budget: drop unused copies, least recently opened first, down
+ * to half of it (so that the next look is half a budget of new copies away).
+ */
 static void trim(void)
 {
 	struct obj **v;
-	size_t n;
+	size_t n, k = 0;
 
-	collect(NULL, false);
+	collect(NULL);
 	if (!over(budget.max_bytes, budget.max_files))
 		return;
 	v = malloc(budget.files * sizeof(*v));
 	if (!v)
 		return;
-	for (size_t i = collect(v, false); i-- > 0;)
-		v[i]->busy = false;
-	n = kbox_imguse_scan(mark_busy, NULL) < 0 ? 0 : collect(v, true);
-	qsort(v, n, sizeof(*v), by_use);
-	for (size_t i = 0; i < n && over(budget.max_bytes / 4 * 3, budget.max_files / 4 * 3); i++) {
-		uint64_t held = held_bytes(v[i]);
+	n = collect(v);
+	if (kbox_imguse_scan(mark_busy, NULL) < 0)
+		n = 0; /* some process could not be read: everything may be in use */
+	for (size_t i = 0; i < n; i++)
+		if (!v[i]->busy)
+			v[k++] = v[i];
+	qsort(v, k, sizeof(*v), by_use);
+	for (size_t i = 0; i < k && over(budget.max_bytes / 2, budget.max_files / 2); i++) {
+		uint64_t held = v[i]->held;
 
 		if (drop(v[i])) {
 			budget.files--;

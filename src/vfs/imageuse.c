@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/kcmp.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -43,25 +45,38 @@ struct scan {
 	int err;
 };
 
-/* A link target or maps path that may be an image file's copy. */
-static bool maybe_copy(const char *path, size_t len)
-{
-	ino_t ino;
-
-	return !strncmp(path, "/memfd:kbox-image:", 18) ||
-	       kbox_imgstore_ino_of_path(path, len, &ino) == 0;
-}
-
 static bool gone(int e)
 {
 	return e == ENOENT || e == ESRCH;
 }
 
+/*
+ * The copy an fd's link names, from the name alone (no stat of every fd):
+ * a memfd is "/memfd:kbox-image:INO (deleted)" with the image's inode, a
+ * spill file "DIR/#INO (deleted)" with its host inode. A guest's own memfd
+ * of the same name only makes kbox keep a copy longer.
+ */
+static bool ref_of_link(const char *link, size_t len, struct kbox_imguse_ref *ref)
+{
+	unsigned ino;
+	ino_t hino;
+
+	if (sscanf(link, "/memfd:kbox-image:%u", &ino) == 1) {
+		*ref = (struct kbox_imguse_ref){.memfd = true, .ino = ino};
+		return true;
+	}
+	if (kbox_imgstore_ino_of_path(link, len, &hino) == 0) {
+		*ref = (struct kbox_imguse_ref){.dev = kbox_imgstore_spill_dev(), .ino = hino};
+		return true;
+	}
+	return false;
+}
+
 static int scan_fds(struct scan *s, pid_t pid, const char *path)
 {
+	struct kbox_imguse_ref ref;
 	char link[PATH_MAX];
 	struct dirent *de;
-	struct stat st;
 	DIR *d;
 	int dfd;
 
@@ -82,15 +97,10 @@ static int scan_fds(struct scan *s, pid_t pid, const char *path)
 			return -errno;
 		}
 		link[n] = '\0';
-		if (!maybe_copy(link, (size_t)n))
+		if (!ref_of_link(link, (size_t)n, &ref))
 			continue;
-		if (fstatat(dfd, de->d_name, &st, 0) < 0) {
-			if (gone(errno))
-				continue;
-			closedir(d);
-			return -errno;
-		}
-		s->mark(st.st_dev, st.st_ino, pid == s->self ? atoi(de->d_name) : -1, s->arg);
+		ref.self_fd = pid == s->self ? atoi(de->d_name) : -1;
+		s->mark(&ref, s->arg);
 	}
 	closedir(d);
 	return 0;
@@ -102,10 +112,16 @@ static void maps_line(struct scan *s, const char *line)
 	unsigned maj, mnr;
 	int at = 0;
 
+	struct kbox_imguse_ref ref = {.self_fd = -1};
+
 	if (sscanf(line, "%*s %*s %*s %x:%x %llu %n", &maj, &mnr, &ino, &at) != 3 || !ino || !at)
 		return;
-	if (maybe_copy(line + at, strcspn(line + at, "\n")))
-		s->mark(makedev(maj, mnr), (ino_t)ino, -1, s->arg);
+	/* Maps name the host inode itself: exact for memfds and spill files alike. */
+	if (!strncmp(line + at, "/memfd:kbox-image:", 18) ||
+	    ref_of_link(line + at, strcspn(line + at, "\n"), &ref)) {
+		ref = (struct kbox_imguse_ref){.dev = makedev(maj, mnr), .ino = ino, .self_fd = -1};
+		s->mark(&ref, s->arg);
+	}
 }
 
 static int scan_maps(struct scan *s, pid_t pid)
@@ -137,10 +153,15 @@ static int scan_tasks(struct scan *s, pid_t pid)
 	d = opendir(path);
 	if (!d)
 		return gone(errno) ? 0 : -errno;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	r = scan_fds(s, pid, path);
 	while (r == 0 && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		pid_t tid = atoi(de->d_name);
+
+		/* Another thread: read only a table of its own (kcmp 0: the same table). */
+		if (tid <= 0 || tid == pid || syscall(SYS_kcmp, pid, tid, KCMP_FILES, 0, 0) == 0)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/fd", (int)pid, de->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd", (int)pid, (int)tid);
 		r = scan_fds(s, pid, path);
 	}
 	closedir(d);
