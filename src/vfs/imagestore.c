@@ -255,29 +255,39 @@ static int spill_file(void)
 	return fd < 0 ? -errno : fd;
 }
 
-int kbox_imgstore_make(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *on_disk)
+static int memfd_of(uint32_t ino)
 {
 	char name[32];
+	int fd;
+
+	/* Named by inode: numa_maps names mappings by path alone. */
+	snprintf(name, sizeof(name), "kbox-image:%u", ino);
+	fd = memfd_create(name, MFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int kbox_imgstore_make(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *on_disk)
+{
 	int fd = -1, r;
 
 	*on_disk = false;
 	if (size > spill_threshold()) {
 		if (!spill_chosen)
 			choose_spill_dir(m->host);
-		if (spill_dir[0]) {
-			fd = spill_file();
-			*on_disk = fd >= 0;
-			if (fd == -EMFILE)
-				return fd;
+		if (spill_dir[0] && (fd = spill_file()) == -EMFILE)
+			return fd;
+		r = fd < 0 ? fd : fill(m, ino, fd, size);
+		if (r == 0) {
+			*on_disk = true;
+			return fd;
 		}
+		if (fd >= 0)
+			close(fd);
+		/* The spill file system is full (or failed): memory, if it holds the file. */
 	}
-	if (fd < 0) {
-		/* Named by inode: numa_maps names mappings by path alone. */
-		snprintf(name, sizeof(name), "kbox-image:%u", ino);
-		fd = memfd_create(name, MFD_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-	}
+	fd = memfd_of(ino);
+	if (fd < 0)
+		return fd;
 	r = fill(m, ino, fd, size);
 	if (r < 0) {
 		close(fd);
