@@ -330,8 +330,9 @@ static int obj_host(struct obj *o, const struct stat *st)
 }
 
 /*
- * kbox keeps one memfd per image file opened so far, so it may need more
- * fds than the usual soft limit: at the first EMFILE it takes the hard one.
+ * kbox keeps a copy per image file opened (up to the budget's count, and
+ * more while guests hold them), so it may need more fds than the usual
+ * soft limit: at the first EMFILE it takes the hard one.
  * (Only then, so guests, forked earlier, keep the limits they were given.)
  */
 static bool more_fds(void)
