@@ -14,6 +14,7 @@
 #                 file held open all along still sees a write made through
 #                 another fd after the drops; every file reads back intact
 # shellcheck disable=SC2016 # guest commands are expanded by the guest shell
+# shellcheck disable=SC2154 # work and roots are run.sh's
 
 MEM_LIMIT=$((96 << 20))
 
@@ -26,14 +27,22 @@ mem_cgroup() {
 	if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
 		echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || true
 		mem_cg=/sys/fs/cgroup/kbox-test-mem.$$
-		mkdir -p "$mem_cg" 2>/dev/null && echo "$MEM_LIMIT" >"$mem_cg/memory.max" 2>/dev/null &&
-			echo 0 >"$mem_cg/memory.swap.max" 2>/dev/null
-		[ -f "$mem_cg/memory.max" ] && [ "$(cat "$mem_cg/memory.max")" = "$MEM_LIMIT" ] ||
-			{ rmdir "$mem_cg" 2>/dev/null; mem_cg=; return 1; }
+		mkdir -p "$mem_cg" 2>/dev/null || { mem_cg=; return 1; }
+		echo "$MEM_LIMIT" >"$mem_cg/memory.max" 2>/dev/null || true
+		echo 0 >"$mem_cg/memory.swap.max" 2>/dev/null || true # absent without swap
+		if [ "$(cat "$mem_cg/memory.max" 2>/dev/null)" != "$MEM_LIMIT" ]; then
+			rmdir "$mem_cg" 2>/dev/null
+			mem_cg=
+			return 1
+		fi
 	elif [ -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
 		mem_cg=/sys/fs/cgroup/memory/kbox-test-mem.$$
-		mkdir -p "$mem_cg" && echo "$MEM_LIMIT" >"$mem_cg/memory.limit_in_bytes" 2>/dev/null ||
-			{ rmdir "$mem_cg" 2>/dev/null; mem_cg=; return 1; }
+		mkdir -p "$mem_cg" 2>/dev/null || { mem_cg=; return 1; }
+		if ! echo "$MEM_LIMIT" >"$mem_cg/memory.limit_in_bytes" 2>/dev/null; then
+			rmdir "$mem_cg" 2>/dev/null
+			mem_cg=
+			return 1
+		fi
 	else
 		return 1
 	fi
@@ -51,6 +60,7 @@ kbox_pid_of() {
 			echo "$p"
 			return 0
 		fi
+		# shellcheck disable=SC2013 # the files hold pids separated by spaces
 		for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
 			todo+=("$c")
 		done
@@ -76,8 +86,8 @@ copies_of() {
 
 # wait_for FILE RX: until FILE has a line matching RX (10 s at most).
 wait_for() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
