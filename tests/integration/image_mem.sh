@@ -49,6 +49,16 @@ mem_cgroup() {
 	mem_procs=$mem_cg/cgroup.procs
 }
 
+# mem_cgroup_remove: once the processes of a killed run are gone too (5 s at most).
+mem_cgroup_remove() {
+	local _
+	for _ in $(seq 50); do
+		rmdir "$mem_cg" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "image_mem: cannot remove cgroup $mem_cg" >&2
+}
+
 # kbox_pid_of PID: the kbox supervisor below PID (kbox_run run in the background): the
 # nearest descendant named kbox.
 kbox_pid_of() {
@@ -117,7 +127,7 @@ mem_large_file() {
 		(echo "$BASHPID" >"$mem_procs" && kbox_run -S "$mem_img" --read-only -- \
 			/bin/sh -c 'cat /big/f300 | sha256sum') >"$work/mem.out" 2>&1 || rc=$?
 		got=$(cut -d' ' -f1 "$work/mem.out" | head -n 1)
-		rmdir "$mem_cg" 2>/dev/null || true
+		mem_cgroup_remove
 		if [ "$got" = "$want" ]; then
 			t_pass "$id"
 		else
