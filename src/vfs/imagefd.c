@@ -501,7 +501,13 @@ static void trim(void)
 	if (!v)
 		return;
 	n = collect(v);
-	if (kbox_imguse_scan(mark_busy, NULL) < 0)
+	/*
+	 * Twice: a guest may move an fd (dup2 to a higher number, close the
+	 * old one) while its fd directory is being read, and one pass can miss
+	 * both numbers; it would have to do so again during the second pass.
+	 * (New opens of image files wait for the lock this runs under.)
+	 */
+	if (kbox_imguse_scan(mark_busy, NULL) < 0 || kbox_imguse_scan(mark_busy, NULL) < 0)
 		n = 0; /* some process could not be read: everything may be in use */
 	for (size_t i = 0; i < n; i++)
 		if (!v[i]->busy)

@@ -12,6 +12,8 @@
  * fork racing the scan cannot hide an fd: it is in the parent when the
  * parent is read, or in the child, which is listed after.
  *
+ * An fd moved within one table (dup2, then close of the old number) while
+ * the table is read may be missed by one pass: the caller scans twice.
  * Every thread's fd table is read (a thread may have unshared it). Not
  * seen: an fd in flight in a unix socket (SCM_RIGHTS), passed on by a
  * process that closed its own copy; what it writes after the drop would
