@@ -612,6 +612,34 @@ Test(ext4, enospc_leaves_the_image_consistent)
 	close_and_check();
 }
 
+Test(ext4, enospc_growing_a_directory_leaves_its_size)
+{
+	static char blk[1 << 20];
+	char name[64];
+	uint32_t ino, dir;
+	ssize_t n;
+	uint64_t off = 0;
+	int r = 0;
+
+	sh("rm -f %s && mke2fs -q -F -t ext4 %s 8M", img, img);
+	open_rw();
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "d", 0755, 0, 0, &dir), 0);
+	ino = create(KBOX_EXT4_ROOT_INO, "fill");
+	while ((n = kbox_ext4_write(x, ino, blk, 1 << 20, off)) > 0)
+		off += n;
+	while ((n = kbox_ext4_write(x, ino, blk, 1024, off)) > 0)
+		off += n; /* every block taken */
+	/* Entries until the directory needs a block there is none for. */
+	for (int i = 0; r == 0 && i < 1000; i++) {
+		snprintf(name, sizeof(name), "a-rather-long-name-to-fill-blocks-quickly-%04d", i);
+		r = kbox_ext4_mknod(x, dir, name, S_IFREG | 0644, 0, 0, 0, &ino);
+	}
+	cr_expect_eq(r, -ENOSPC);
+	/* The size the failed growth wrote first was taken back: no size past the blocks. */
+	cr_expect_leq(st_of(dir).st_size, st_of(dir).st_blocks * 512);
+	close_and_check();
+}
+
 /* -------- opening: validation before any write, locking, the clean flag -------- */
 
 static char *slurp(const char *path, size_t *len)

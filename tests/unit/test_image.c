@@ -338,3 +338,51 @@ Test(image, write_back_keeps_the_copys_mtime)
 	cr_expect_eq(st.st_mtim.tv_sec, 1000000000);
 	cr_expect_eq(st.st_mtim.tv_nsec, 5);
 }
+
+/* Memory of the memfd copies this process holds. */
+static long long copy_bytes(void)
+{
+	char path[64], link[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir("/proc/self/fd");
+	long long b = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%.16s", de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (!strncmp(link, "/memfd:kbox-image:", 18) && stat(path, &st) == 0)
+			b += (long long)st.st_blocks * 512;
+	}
+	closedir(d);
+	return b;
+}
+
+Test(image, budget_counts_bytes_written_into_new_files)
+{
+	static char data[32 << 10];
+	char name[32];
+	int fd;
+
+	setenv("KBOX_IMAGE_BUDGET", "1048576,100000", 1); /* 1 MiB, any number of copies */
+	setenv("KBOX_IMAGE_SPILL", "1000000000", 1);
+	kbox_vfs_set_guest_walk(no_guests);
+	memset(data, 'x', sizeof(data));
+	/* 150 new files of 32 KiB: each starts empty, so only a recount sees them grow. */
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "/g%d", i);
+		fd = kbox_vfs_open(&ctx, name, O_CREAT | O_WRONLY, 0644, NULL);
+		cr_assert_geq(fd, 0, "open %s: %d", name, fd);
+		cr_assert_eq(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+		close(fd);
+	}
+	/* At most the budget and the 64 copies made since the last count. */
+	cr_expect_leq(copy_bytes(), (1 << 20) + 65 * (long long)sizeof(data), "%lld bytes held",
+		      copy_bytes());
+}
