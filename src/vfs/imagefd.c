@@ -381,6 +381,8 @@ static void budget_init(void)
 		budget.max_bytes = strtoull(env, &end, 0);
 		if (*end == ',')
 			budget.max_files = strtoull(end + 1, NULL, 0);
+		if (!budget.max_files)
+			budget.max_files = 1; /* 0 means "not set up yet" */
 	}
 	budget.next_bytes = budget.max_bytes;
 	budget.next_files = budget.max_files;
