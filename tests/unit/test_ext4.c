@@ -692,6 +692,32 @@ Test(ext4, journal_needing_recovery_is_refused_read_write)
 {
 	sh("debugfs -w -R 'feature needs_recovery' %s >/dev/null 2>&1", img);
 	expect_refused_untouched(true, -EAGAIN, "e2fsck -fy");
+	expect_refused_untouched(true, -EAGAIN, "e2fsck -p");
+}
+
+/* Overwrite big-endian word @off of the journal superblock (block 0 of inode 8). */
+static void poke_journal_sb(unsigned off, uint32_t v)
+{
+	/* dash's printf knows octal escapes, not \x. */
+	sh("blk=$(debugfs -R 'bmap <8> 0' %s 2>/dev/null) && "
+	   "printf '\\%03o\\%03o\\%03o\\%03o' | dd of=%s bs=1 seek=$((blk * 4096 + %u)) "
+	   "conv=notrunc status=none",
+	   img, v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255, img, off);
+}
+
+Test(ext4, journal_with_data_or_unknown_features_is_refused_read_write)
+{
+	char why[256];
+
+	/* Read-only opens still work: e.g. s_start set without needs_recovery. */
+	poke_journal_sb(0x1c, 1);
+	expect_refused_untouched(true, -EAGAIN, "e2fsck -p");
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	kbox_ext4_close(x);
+	x = NULL;
+	poke_journal_sb(0x1c, 0);
+	poke_journal_sb(0x28, 0x20); /* fast_commit */
+	expect_refused_untouched(true, -EOPNOTSUPP, "--read-only");
 }
 
 Test(ext4, unclean_image_is_refused_read_write)
@@ -924,27 +950,112 @@ static void churn(struct kbox_ext4 *y, uint32_t dir, int i)
 	kbox_ext4_symlink(y, dir, b, i % 2 ? "short" : buf + 1000 + (i % 7), 0, 0, &ino);
 }
 
+/*
+ * The operations a journal makes safe: directory renames across parents,
+ * renames over files and directories, RENAME_EXCHANGE, creates in an htree
+ * directory (leaf splits), a write before the first block of a file with
+ * more than four extents, and unlinked-but-open files (the orphan list;
+ * some are still open when the kill comes).
+ */
+static void churn_journalled(struct kbox_ext4 *y, uint32_t dir, uint32_t hdir, int round, int i)
+{
+	static char block[4096];
+	uint32_t p0 = 0, p1 = 0, ino;
+	char a[80];
+
+	kbox_ext4_mkdir(y, dir, "p0", 0755, 0, 0, &p0);
+	kbox_ext4_mkdir(y, dir, "p1", 0755, 0, 0, &p1);
+	kbox_ext4_lookup(y, dir, "p0", &p0);
+	kbox_ext4_lookup(y, dir, "p1", &p1);
+	if (kbox_ext4_mkdir(y, p0, "m", 0755, 0, 0, &ino) == 0)
+		kbox_ext4_mknod(y, ino, "inside", S_IFREG | 0644, 0, 0, 0, &ino);
+	kbox_ext4_rename(y, p0, "m", p1, "m", 0);
+	kbox_ext4_rename(y, p1, "m", p0, "m", i % 2 ? 0 : RENAME_NOREPLACE);
+	kbox_ext4_mkdir(y, p1, "e", 0755, 0, 0, &ino);
+	kbox_ext4_mknod(y, p1, "f", S_IFREG | 0644, 0, 0, 0, &ino);
+	kbox_ext4_rename(y, p0, "m", p1, "f", RENAME_EXCHANGE);
+	kbox_ext4_rename(y, p1, "f", p0, "m", RENAME_EXCHANGE);
+	kbox_ext4_rename(y, p0, "m", p1, "e", 0); /* over an empty directory */
+	kbox_ext4_rename(y, p1, "e", p0, "m", 0);
+	if (!kbox_ext4_mknod(y, p0, "o", S_IFREG | 0644, 0, 0, 0, &ino)) {
+		kbox_ext4_write(y, ino, block, 100 + i, 0);
+		kbox_ext4_rename(y, p0, "o", p1, "f", 0); /* over a file */
+	}
+	snprintf(a, sizeof(a), "entry-with-a-long-name-to-fill-blocks-%03d-%05d", round, i);
+	kbox_ext4_mknod(y, hdir, a, S_IFREG | 0644, 0, 0, 0, &ino);
+	if (i % 3 == 0)
+		kbox_ext4_unlink(y, hdir, a);
+	kbox_ext4_unlink(y, dir, "frag");
+	if (i % 2 == 0 && !kbox_ext4_mknod(y, dir, "frag", S_IFREG | 0600, 0, 0, 0, &ino)) {
+		for (int k = 0; k < 6; k++)
+			kbox_ext4_write(y, ino, block, sizeof(block), (40 + 2 * k) * 4096ull);
+		kbox_ext4_write(y, ino, block, sizeof(block), 4096ull * (i % 7));
+	}
+	if (!kbox_ext4_mknod(y, dir, "u", S_IFREG | 0600, 0, 0, 0, &ino) &&
+	    !kbox_ext4_iget(y, ino)) {
+		kbox_ext4_unlink(y, dir, "u");
+		kbox_ext4_write(y, ino, block, sizeof(block), 8192);
+		if (i % 4)
+			kbox_ext4_iput(y, ino);
+	}
+}
+
 static void crash_child(int round, int logfd)
 {
 	struct kbox_ext4 *y;
 	char why[256], name[32];
-	uint32_t keep, dir;
+	uint32_t keep, dir, hdir;
 
 	if (kbox_ext4_open(img, true, &y, why, sizeof(why)))
 		_exit(10);
-	/*
-	 * A directory of its own for each round's kept files, so none grows
-	 * into an htree, whose leaf splits are not crash-safe (README).
-	 */
+	/* A directory of its own for each round's kept files. */
 	snprintf(name, sizeof(name), "keep%d", round);
 	keep = dir_at(y, name);
 	dir = dir_at(y, "churn");
+	hdir = dir_at(y, "htree");
 	/* At most 40 kept files a round (about 1 MiB): 60 rounds fit the image. */
 	for (int i = 0;; i++) {
 		if (i < 40)
 			keep_one(y, keep, logfd, round, i);
 		churn(y, dir, i);
+		if (kbox_ext4_has_journal(y) && i % 2)
+			churn_journalled(y, dir, hdir, round, i);
 	}
+}
+
+/* Blocks of the crash test's htree directory; 0 when it is not indexed. */
+static long htree_blocks(void)
+{
+	struct ext2_inode_large in;
+	char why[256];
+	uint32_t d;
+	long n;
+
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(kbox_ext4_lookup(x, KBOX_EXT4_ROOT_INO, "htree", &d), 0);
+	cr_assert_eq(kbox_ext4_iread(x, d, &in), 0);
+	n = (in.i_flags & EXT2_INDEX_FL) ? (long)(EXT2_I_SIZE(&in) / x->fs->blocksize) : 0;
+	kbox_ext4_close(x);
+	x = NULL;
+	return n;
+}
+
+/* A directory the size of a few blocks, indexed by e2fsck -D (libext2fs never indexes one). */
+static void make_htree_dir(void)
+{
+	char why[256], name[80];
+	uint32_t d, ino;
+
+	cr_assert_eq(kbox_ext4_open(img, true, &x, why, sizeof(why)), 0, "%s", why);
+	d = dir_at(x, "htree");
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "entry-with-a-long-name-to-fill-blocks-start-%05d", i);
+		cr_assert_eq(kbox_ext4_mknod(x, d, name, S_IFREG | 0644, 0, 0, 0, &ino), 0);
+	}
+	kbox_ext4_close(x);
+	x = NULL;
+	fsck("-fyD");
+	cr_assert(htree_blocks() > 0, "e2fsck -D did not index the directory");
 }
 
 static void verify_logged(const char *log)
@@ -981,8 +1092,11 @@ static void kill_rounds(int rounds, const char *what)
 {
 	char log[160];
 	int logfd, rounds_with_progress = 0, repaired = 0;
+	long hblocks;
 
 	srand(time(NULL));
+	make_htree_dir();
+	hblocks = htree_blocks();
 	snprintf(log, sizeof(log), "%s/fsynced.log", tmp);
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 	cr_assert_geq(logfd, 0);
@@ -994,7 +1108,7 @@ static void kill_rounds(int rounds, const char *what)
 		cr_assert_geq(pid, 0);
 		if (pid == 0)
 			crash_child(round, logfd);
-		usleep(2000 + rand() % 50000);
+		usleep(5000 + rand() % 60000);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		cr_assert(WIFSIGNALED(status), "round %d: the writer stopped by itself (%d)", round,
@@ -1010,14 +1124,19 @@ static void kill_rounds(int rounds, const char *what)
 	}
 	close(logfd);
 	fprintf(stderr,
-		"crash test (%s): %d kills, %d repaired by e2fsck -p, %d with new fsync'd files\n",
-		what, rounds, repaired, rounds_with_progress);
+		"crash test (%s): %d kills, %d repaired by e2fsck -p, %d with new fsync'd files; "
+		"htree directory %ld -> %ld blocks\n",
+		what, rounds, repaired, rounds_with_progress, hblocks, htree_blocks());
+	cr_expect_gt(htree_blocks(), hblocks, "no htree leaf split");
 	cr_expect_gt(rounds_with_progress, rounds / 2, "kills came too early to test much");
 }
 
 Test(ext4, killed_mid_write_is_repaired_by_preen_and_keeps_fsynced_data)
 {
-	kill_rounds(CRASH_ROUNDS, "ext4, 4 KiB blocks");
+	/* KBOX_CRASH_ROUNDS=N (up to ~180: the image fills): a longer soak, by hand. */
+	const char *soak = getenv("KBOX_CRASH_ROUNDS");
+
+	kill_rounds(soak ? atoi(soak) : CRASH_ROUNDS, "ext4, 4 KiB blocks");
 }
 
 /* Block-mapped files (indirect blocks) and 1 KiB blocks. */
@@ -1527,5 +1646,458 @@ Test(ext4, data_spans_of_block_mapped_files)
 	/* Indirect blocks sit between data blocks: a few spans, never one per block. */
 	expect_spans_rebuild(walk("d/sub/rand"), want, 300000, 8);
 	free(want);
+	close_and_check();
+}
+
+/* -------- a kill between any two writes of one operation -------- */
+
+/*
+ * unix_io_manager whose process dies (_exit) at the Nth write after it is
+ * armed: the image is what a kill of kbox between two pwrites leaves. For
+ * each operation below, N runs from 1 until the operation completes; after
+ * each death e2fsck -p must repair the image without questions.
+ */
+static struct struct_io_manager dying_io;
+static long writes_left = -1; /* < 0: not armed */
+
+static void maybe_die(void)
+{
+	if (writes_left > 0 && --writes_left == 0)
+		_exit(99);
+}
+
+static errcode_t dying_write_blk(io_channel ch, unsigned long blk, int n, const void *buf)
+{
+	maybe_die();
+	return unix_io_manager->write_blk(ch, blk, n, buf);
+}
+
+static errcode_t dying_write_blk64(io_channel ch, unsigned long long blk, int n, const void *buf)
+{
+	maybe_die();
+	return unix_io_manager->write_blk64(ch, blk, n, buf);
+}
+
+static errcode_t dying_zeroout(io_channel ch, unsigned long long blk, unsigned long long n)
+{
+	maybe_die();
+	return unix_io_manager->zeroout(ch, blk, n);
+}
+
+static errcode_t dying_open(const char *name, int flags, io_channel *ch)
+{
+	errcode_t rc = unix_io_manager->open(name, flags, ch);
+
+	if (!rc)
+		(*ch)->manager = &dying_io;
+	return rc;
+}
+
+static void use_dying_io(void)
+{
+	dying_io = *unix_io_manager;
+	dying_io.name = "kbox dying I/O";
+	dying_io.open = dying_open;
+	dying_io.write_blk = dying_write_blk;
+	dying_io.write_blk64 = dying_write_blk64;
+	dying_io.zeroout = dying_zeroout;
+	dying_io.write_byte = NULL;
+}
+
+enum window {
+	W_DIR_ACROSS,
+	W_OVER_FILE,
+	W_OVER_DIR,
+	W_EXCHANGE,
+	W_HTREE,
+	W_FRONT,
+	W_ORPHAN
+};
+
+static const char *window_name[] = {"directory rename across parents",
+				    "rename over a file in another directory",
+				    "directory rename over an empty directory",
+				    "RENAME_EXCHANGE of a directory and a file",
+				    "create that splits an htree leaf",
+				    "write before the first block of a 6-extent file",
+				    "two open files unlinked, written (one grows a leaf), put"};
+
+static uint32_t mk(uint32_t dir, const char *name, bool is_dir)
+{
+	uint32_t ino;
+
+	if (is_dir)
+		cr_assert_eq(kbox_ext4_mkdir(x, dir, name, 0755, 0, 0, &ino), 0, "%s", name);
+	else
+		cr_assert_eq(kbox_ext4_mknod(x, dir, name, S_IFREG | 0644, 0, 0, 0, &ino), 0, "%s",
+			     name);
+	return ino;
+}
+
+static void htree_name(char *buf, size_t size, int i)
+{
+	snprintf(buf, size, "entry-with-a-long-name-to-fill-blocks-fast-%05d", i);
+}
+
+/* The create that splits a leaf: the name decides the leaf (its hash). */
+static int split_at;
+
+/* How many creates an htree directory takes before the next one grows it. */
+static int creates_before_split(uint32_t big)
+{
+	off_t size = st_of(big).st_size;
+
+	for (int i = 0;; i++) {
+		char name[80];
+
+		htree_name(name, sizeof(name), 1000 + i);
+		mk(big, name, false);
+		if (st_of(big).st_size != size)
+			return i;
+		cr_assert_lt(i, 5000);
+	}
+}
+
+/* The state each operation starts from, on every copy of the image. */
+static void prepare_window(enum window w)
+{
+	static char block[4096];
+	uint32_t a, b, big, f;
+
+	open_rw();
+	a = mk(KBOX_EXT4_ROOT_INO, "a", true);
+	b = mk(KBOX_EXT4_ROOT_INO, "b", true);
+	mk(mk(a, "sub", true), "inside", false);
+	mk(a, "f1", false);
+	mk(b, "g", false);
+	mk(b, "empty", true);
+	f = mk(KBOX_EXT4_ROOT_INO, "frag", false);
+	/* Six extents (holes between): the tree gets a leaf. */
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(kbox_ext4_write(x, f, block, sizeof(block), (100 + 2 * i) * 4096ull),
+			     (ssize_t)sizeof(block));
+	mk(KBOX_EXT4_ROOT_INO, "doomed", false);
+	mk(KBOX_EXT4_ROOT_INO, "doomed2", false);
+	cr_assert_eq(kbox_ext4_close(x), 0);
+	x = NULL;
+	if (w == W_HTREE) {
+		char name[80];
+		int n;
+
+		/* libext2fs never indexes a directory: e2fsck -D does. */
+		open_rw();
+		big = mk(KBOX_EXT4_ROOT_INO, "big", true);
+		for (int i = 0; i < 300; i++) {
+			htree_name(name, sizeof(name), i);
+			mk(big, name, false);
+		}
+		cr_assert_eq(kbox_ext4_close(x), 0);
+		x = NULL;
+		fsck("-fyD");
+		sh("cp %s %s.scratch", img, img);
+		open_rw();
+		n = split_at = creates_before_split(walk("big"));
+		kbox_ext4_close(x);
+		x = NULL;
+		sh("mv %s.scratch %s", img, img);
+		open_rw();
+		for (int i = 0; i < n; i++) {
+			htree_name(name, sizeof(name), 1000 + i);
+			mk(walk("big"), name, false);
+		}
+		cr_assert_eq(kbox_ext4_close(x), 0);
+		x = NULL;
+	}
+}
+
+static void run_window_op(enum window w)
+{
+	static char block[4096];
+	uint32_t ino;
+	char name[80];
+
+	switch (w) {
+	case W_DIR_ACROSS:
+		_exit(kbox_ext4_rename(x, walk("a"), "sub", walk("b"), "sub", 0) ? 3 : 0);
+	case W_OVER_FILE:
+		_exit(kbox_ext4_rename(x, walk("a"), "f1", walk("b"), "g", 0) ? 3 : 0);
+	case W_OVER_DIR:
+		_exit(kbox_ext4_rename(x, walk("a"), "sub", walk("b"), "empty", 0) ? 3 : 0);
+	case W_EXCHANGE:
+		_exit(kbox_ext4_rename(x, walk("a"), "sub", walk("b"), "g", RENAME_EXCHANGE) ? 3
+											     : 0);
+	case W_HTREE:
+		ino = walk("big");
+		for (int i = 0; i < 2; i++) {
+			htree_name(name, sizeof(name), 1000 + split_at + i);
+			if (kbox_ext4_mknod(x, ino, name, S_IFREG | 0644, 0, 0, 0, &ino))
+				_exit(3);
+			ino = walk("big");
+		}
+		_exit(0);
+	case W_FRONT:
+		ino = walk("frag");
+		memset(block, 'x', sizeof(block));
+		_exit(kbox_ext4_write(x, ino, block, sizeof(block), 0) == sizeof(block) ? 0 : 3);
+	case W_ORPHAN: {
+		/* Two on the list; the newer one grows an extent tree with a leaf. */
+		uint32_t older = walk("doomed"), newer = walk("doomed2");
+
+		if (kbox_ext4_iget(x, older) || kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "doomed") ||
+		    kbox_ext4_iget(x, newer) ||
+		    kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "doomed2") ||
+		    kbox_ext4_write(x, older, block, sizeof(block), 0) != sizeof(block))
+			_exit(3);
+		for (int i = 0; i < 6; i++)
+			if (kbox_ext4_write(x, newer, block, sizeof(block), 8192ull * i) !=
+			    sizeof(block))
+				_exit(3);
+		_exit(kbox_ext4_iput(x, older) || kbox_ext4_iput(x, newer) ? 3 : 0);
+	}
+	}
+	_exit(4);
+}
+
+static bool exists(const char *path)
+{
+	uint32_t ino = KBOX_EXT4_ROOT_INO;
+	char buf[128], *save, *c;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save))
+		if (kbox_ext4_lookup(x, ino, c, &ino))
+			return false;
+	return true;
+}
+
+/* After the repair, a rename is there whole or not at all. */
+static void check_all_or_nothing(enum window w)
+{
+	char why[256];
+
+	cr_assert_eq(kbox_ext4_open(img, false, &x, why, sizeof(why)), 0, "%s", why);
+	if (w == W_DIR_ACROSS)
+		cr_expect(exists("a/sub/inside") != exists("b/sub/inside"), "rename half done");
+	if (w == W_OVER_DIR)
+		cr_expect(exists("a/sub/inside") != exists("b/empty/inside"), "rename half done");
+	if (w == W_EXCHANGE)
+		cr_expect(exists("a/sub/inside") != exists("b/g/inside"), "exchange half done");
+	if (w == W_OVER_FILE)
+		cr_expect(exists("a/f1") != exists("b/g") || exists("b/g"), "rename lost both");
+	kbox_ext4_close(x);
+	x = NULL;
+}
+
+static bool journalled;
+
+/* Kill @w's operation at every write in turn; returns how many kills e2fsck -p refused. */
+static int kill_at_every_write(enum window w)
+{
+	char why[256];
+	int refused = 0, n;
+
+	sh("cp %s %s.base", img, img);
+	use_dying_io();
+	for (n = 1; n < 400; n++) {
+		pid_t pid;
+		int status, rc;
+
+		sh("cp %s.base %s", img, img);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			kbox_ext4_io_manager = &dying_io;
+			if (kbox_ext4_open(img, true, &x, why, sizeof(why)))
+				_exit(10);
+			writes_left = n;
+			run_window_op(w);
+		}
+		waitpid(pid, &status, 0);
+		cr_assert(WIFEXITED(status), "%s: child died", window_name[w]);
+		if (WEXITSTATUS(status) == 0)
+			break;
+		cr_assert_eq(WEXITSTATUS(status), 99, "%s: op failed", window_name[w]);
+		rc = fsck("-p");
+		if (rc > 1) {
+			refused++;
+			continue;
+		}
+		assert_fsck_clean();
+		if (journalled)
+			check_all_or_nothing(w);
+	}
+	cr_assert_lt(n, 400);
+	fprintf(stderr, "%s: %d kills, %d refused by e2fsck -p\n", window_name[w], n - 1, refused);
+	return refused;
+}
+
+static void expect_window_closed(enum window w)
+{
+	journalled = true;
+	prepare_window(w);
+	cr_expect_eq(kill_at_every_write(w), 0, "%s: a kill left what e2fsck -p refuses",
+		     window_name[w]);
+}
+
+Test(ext4, kill_inside_a_cross_directory_rename_is_repaired_by_preen)
+{
+	expect_window_closed(W_DIR_ACROSS);
+}
+
+Test(ext4, kill_inside_a_rename_over_a_file_is_repaired_by_preen)
+{
+	expect_window_closed(W_OVER_FILE);
+}
+
+Test(ext4, kill_inside_a_rename_over_a_directory_is_repaired_by_preen)
+{
+	expect_window_closed(W_OVER_DIR);
+}
+
+Test(ext4, kill_inside_rename_exchange_is_repaired_by_preen)
+{
+	expect_window_closed(W_EXCHANGE);
+}
+
+Test(ext4, kill_inside_an_htree_leaf_split_is_repaired_by_preen)
+{
+	expect_window_closed(W_HTREE);
+}
+
+Test(ext4, kill_inside_a_write_before_the_first_extent_is_repaired_by_preen)
+{
+	expect_window_closed(W_FRONT);
+}
+
+Test(ext4, kill_around_an_orphan_is_repaired_by_preen)
+{
+	expect_window_closed(W_ORPHAN);
+}
+
+/*
+ * The same kills on the image without its journal (tune2fs -O ^has_journal:
+ * writes only ordered, as on ext2): these windows stay open there.
+ */
+Test(ext4, without_a_journal_the_windows_are_open)
+{
+	static const enum window open_ones[] = {W_DIR_ACROSS, W_OVER_FILE, W_OVER_DIR,
+						W_EXCHANGE,   W_HTREE,	   W_FRONT};
+	int open = 0;
+
+	for (size_t i = 0; i < sizeof(open_ones) / sizeof(*open_ones); i++) {
+		sh("rm -f %s && mke2fs -q -F -t ext4 -O ^has_journal -b 4096 %s 32M", img, img);
+		prepare_window(open_ones[i]);
+		open += kill_at_every_write(open_ones[i]) > 0;
+	}
+	/* A rename over a file is only counts and entries, which -p repairs. */
+	cr_expect_geq(open, 5, "only %d of the windows showed without a journal", open);
+}
+
+/*
+ * A kernel mount turns on jbd2 checksums (v3) in the journal of a
+ * metadata_csum image: kbox's descriptor, commit and superblock checksums
+ * must then satisfy e2fsck's replay.
+ */
+Test(ext4, kill_inside_a_rename_is_replayed_from_a_checksummed_journal)
+{
+	need_root();
+	sh("mkdir %s/mnt && mount -o loop %s %s/mnt && touch %s/mnt/k && umount %s/mnt", tmp, img,
+	   tmp, tmp, tmp);
+	sh("dumpe2fs -h %s 2>/dev/null | grep -q journal_checksum_v3", img);
+	sh("cp %s %s.pristine", img, img);
+	expect_window_closed(W_DIR_ACROSS);
+	sh("cp %s.pristine %s", img, img);
+	expect_window_closed(W_EXCHANGE);
+	sh("cp %s.pristine %s", img, img);
+	expect_window_closed(W_ORPHAN);
+}
+
+/*
+ * An unlinked-but-open inode is on the on-disk orphan list at once (as a
+ * kernel puts it there), so after a kill e2fsck -p frees it as an orphan
+ * and a kernel mount would too. Without a journal it is not (README).
+ */
+static void kill_with_an_open_unlinked_file(void)
+{
+	char why[256];
+	pid_t pid = fork();
+	int status;
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		uint32_t ino;
+
+		if (kbox_ext4_open(img, true, &x, why, sizeof(why)) ||
+		    kbox_ext4_mknod(x, KBOX_EXT4_ROOT_INO, "tmpfile", S_IFREG | 0600, 0, 0, 0,
+				    &ino) ||
+		    kbox_ext4_write(x, ino, why, sizeof(why), 0) != sizeof(why) ||
+		    kbox_ext4_iget(x, ino) || kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "tmpfile"))
+			_exit(3);
+		kill(getpid(), SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status));
+}
+
+static uint32_t last_orphan_on_disk(void)
+{
+	struct ext2_super_block sb;
+	int fd = open(img, O_RDONLY);
+
+	cr_assert_eq(pread(fd, &sb, sizeof(sb), 1024), (ssize_t)sizeof(sb));
+	close(fd);
+	return sb.s_last_orphan;
+}
+
+Test(ext4, open_unlinked_inode_is_on_the_orphan_list_and_preen_frees_it)
+{
+	kill_with_an_open_unlinked_file();
+	cr_expect_neq(last_orphan_on_disk(), 0);
+	cr_assert_leq(fsck("-p"), 1);
+	sh("grep -q 'Clearing orphaned inode' %s/fsck.log", tmp);
+	assert_fsck_clean();
+}
+
+Test(ext4, without_a_journal_an_open_unlinked_inode_is_not_on_the_orphan_list)
+{
+	sh("rm -f %s && mke2fs -q -F -t ext4 -O ^has_journal -b 4096 %s 32M", img, img);
+	kill_with_an_open_unlinked_file();
+	cr_expect_eq(last_orphan_on_disk(), 0);
+	cr_assert_leq(fsck("-p"), 1);
+	assert_fsck_clean();
+}
+
+/* An image with an orphan file (mke2fs -O orphan_file) gets the chain too. */
+Test(ext4, open_unlinked_inode_on_an_orphan_file_image_is_freed_by_preen)
+{
+	sh("rm -f %s && mke2fs -q -F -t ext4 -O orphan_file -b 4096 %s 32M", img, img);
+	kill_with_an_open_unlinked_file();
+	cr_expect_neq(last_orphan_on_disk(), 0);
+	cr_assert_leq(fsck("-p"), 1);
+	sh("grep -q 'Clearing orphaned inode' %s/fsck.log", tmp);
+	assert_fsck_clean();
+}
+
+/* Linked again: off the list. Still open at close: freed by the close. */
+Test(ext4, orphan_linked_again_or_open_at_close_leaves_a_clean_image)
+{
+	uint32_t a, b;
+
+	open_rw();
+	a = mk(KBOX_EXT4_ROOT_INO, "relinked", false);
+	b = mk(KBOX_EXT4_ROOT_INO, "left-open", false);
+	cr_assert_eq(kbox_ext4_iget(x, a), 0);
+	cr_assert_eq(kbox_ext4_iget(x, b), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "relinked"), 0);
+	cr_assert_eq(kbox_ext4_unlink(x, KBOX_EXT4_ROOT_INO, "left-open"), 0);
+	cr_assert_eq(kbox_ext4_write(x, b, "data", 4, 100000), 4);
+	cr_expect_neq(last_orphan_on_disk(), 0);
+	cr_assert_eq(kbox_ext4_link(x, a, walk("d"), "back"), 0);
+	cr_expect_eq(st_of(walk("d/back")).st_nlink, 1);
+	cr_assert_eq(kbox_ext4_iput(x, a), 0);
+	close_and_check();
+	cr_expect_eq(last_orphan_on_disk(), 0);
+	open_rw();
+	cr_expect_eq(st_of(walk("d/back")).st_nlink, 1);
 	close_and_check();
 }

@@ -198,8 +198,7 @@ static int expand_dir(struct kbox_ext4 *x, uint32_t dir)
 		err = kbox_ext4_iwrite(x, dir, &in);
 		if (!err) {
 			err = kbox_ext4_add_block(x, dir, &in, lblk, block, true);
-			/* No block (ENOSPC): the old size again, or e2fsck finds one past the end.
-			 */
+			/* No block (ENOSPC): the old size, or e2fsck finds it past the end. */
 			if (err) {
 				ext2fs_inode_size_set(x->fs, (struct ext2_inode *)&in, size);
 				kbox_ext4_iwrite(x, dir, &in);
@@ -313,9 +312,14 @@ static int add_entry(struct kbox_ext4 *x, uint32_t dir, const char *name, uint32
 {
 	int err = insert_linear(x, dir, name, ino, ftype);
 
-	/* An htree directory grows inside ext2fs_link (see README: not crash-safe). */
+	/*
+	 * An htree directory: ext2fs_link may split a full leaf, moving entries
+	 * between blocks in separate writes, so it runs as one transaction.
+	 */
 	if (!err) {
+		kbox_ext4_txn_begin(x);
 		err = kbox_ext4_errno(ext2fs_link(x->fs, dir, name, ino, ftype));
+		err = kbox_ext4_txn_end(x, err);
 		kbox_ext4_iforget(x, dir);
 	}
 	if (err < 0)
@@ -654,8 +658,11 @@ static int do_link(struct kbox_ext4 *x, uint32_t ino, uint32_t dir, const char *
 		return -EPERM;
 	if (!in.i_links_count && !kbox_ext4_oref_count(x, ino))
 		return -ENOENT;
+	/* A name again: off the orphan list first (its count still 0, as e2fsck -p wants). */
+	err = kbox_ext4_orphan_forget(x, ino);
 	/* Count first: a crash before the entry leaves a count one too high. */
-	err = adjust_links(x, ino, +1, false);
+	if (!err)
+		err = adjust_links(x, ino, +1, false);
 	if (!err) {
 		err = add_entry(x, dir, name, ino, kbox_ext4_ftype(in.i_mode));
 		if (err)
@@ -911,26 +918,47 @@ static int finish_target(struct kbox_ext4 *x, struct side *n)
 
 static int move(struct kbox_ext4 *x, struct side *o, struct side *n)
 {
-	int ftype = kbox_ext4_ftype(o->in.i_mode), err = 0, done = 0;
+	int ftype = kbox_ext4_ftype(o->in.i_mode), err;
 
-	if (!n->ino && o->dir == n->dir)
-		done = rename_in_place(x, o->dir, o->name, n->name, o->ino, ftype);
-	if (done < 0)
-		return done;
-	if (!done) {
-		if (n->ino)
-			err = unhook_target(x, n)
-				      ?: replace_entry(x, n->dir, n->name, o->ino, ftype);
-		else
-			err = add_entry(x, n->dir, n->name, o->ino, ftype);
-		if (!err)
-			err = remove_entry(x, o->dir, o->name, o->ino);
-		if (!err && n->ino)
-			err = finish_target(x, n);
-	}
+	if (n->ino)
+		err = unhook_target(x, n) ?: replace_entry(x, n->dir, n->name, o->ino, ftype);
+	else
+		err = add_entry(x, n->dir, n->name, o->ino, ftype);
+	if (!err)
+		err = remove_entry(x, o->dir, o->name, o->ino);
 	if (!err && o->is_dir && o->dir != n->dir)
 		err = reparent(x, o->ino, o->dir, n->dir);
 	return err ?: kbox_ext4_touch_ino(x, o->ino, false);
+}
+
+/*
+ * The namespace change as one transaction: a directory with two entries
+ * or a wrong "..", an exchanged inode briefly without a name, are states
+ * e2fsck -p refuses. What follows it (freeing a replaced inode with link
+ * count 0) is ordered as everywhere else and needs none.
+ */
+static int rename_txn(struct kbox_ext4 *x, struct side *o, struct side *n, unsigned flags)
+{
+	int err, done = 0;
+
+	/* A new name that fits the old entry: one block write, safe without a transaction. */
+	if (!n->ino && o->dir == n->dir)
+		done = rename_in_place(x, o->dir, o->name, n->name, o->ino,
+				       kbox_ext4_ftype(o->in.i_mode));
+	if (done)
+		return done < 0 ? done
+				: kbox_ext4_touch_ino(x, o->ino, false)
+					  ?: kbox_ext4_touch_ino(x, o->dir, true);
+	kbox_ext4_txn_begin(x);
+	err = (flags & RENAME_EXCHANGE) ? exchange(x, o, n) : move(x, o, n);
+	if (!err)
+		err = kbox_ext4_touch_ino(x, o->dir, true);
+	if (!err && n->dir != o->dir)
+		err = kbox_ext4_touch_ino(x, n->dir, true);
+	err = kbox_ext4_txn_end(x, err);
+	if (!err && n->ino && !(flags & RENAME_EXCHANGE))
+		err = finish_target(x, n);
+	return err;
 }
 
 static int do_rename(struct kbox_ext4 *x, uint32_t odir, const char *oname, uint32_t ndir,
@@ -956,13 +984,7 @@ static int do_rename(struct kbox_ext4 *x, uint32_t odir, const char *oname, uint
 		err = read_dir(x, ndir, &din) ?: dir_can_link(x, &din);
 	if (!err)
 		err = kbox_ext4_maybe_flush(x, 4);
-	if (!err)
-		err = (flags & RENAME_EXCHANGE) ? exchange(x, &o, &n) : move(x, &o, &n);
-	if (!err)
-		err = kbox_ext4_touch_ino(x, odir, true);
-	if (!err && ndir != odir)
-		err = kbox_ext4_touch_ino(x, ndir, true);
-	return err;
+	return err ?: rename_txn(x, &o, &n, flags);
 }
 
 int kbox_ext4_rename(struct kbox_ext4 *x, uint32_t odir, const char *oname, uint32_t ndir,

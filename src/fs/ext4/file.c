@@ -290,6 +290,32 @@ static int alloc_run(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large 
 	return n;
 }
 
+static bool tree_in_inode(const struct ext2_inode_large *in);
+
+/*
+ * Would mapping @lblk insert before the first extent of a tree with leaves?
+ * That changes the first block of the first leaf and of every index entry
+ * above it, and libext2fs writes the leaf before the index (a state e2fsck
+ * -p refuses), so such a mapping runs as one transaction.
+ */
+static bool maps_before_first_leaf(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
+				   blk64_t lblk)
+{
+	ext2_extent_handle_t h;
+	struct ext2fs_extent e;
+	errcode_t rc;
+
+	if (!(in->i_flags & EXT4_EXTENTS_FL) || tree_in_inode(in) || !kbox_ext4_has_journal(x))
+		return false;
+	if (ext2fs_extent_open2(x->fs, ino, (struct ext2_inode *)in, &h))
+		return true;
+	rc = ext2fs_extent_get(h, EXT2_EXTENT_ROOT, &e);
+	while (!rc && !(e.e_flags & EXT2_EXTENT_FLAGS_LEAF))
+		rc = ext2fs_extent_get(h, EXT2_EXTENT_DOWN, &e);
+	ext2fs_extent_free(h);
+	return rc || lblk < e.e_lblk;
+}
+
 /*
  * A hole of @hole blocks at @lblk: new blocks, all of the data in them in
  * one write, then they join the file. Returns the bytes written.
@@ -297,10 +323,17 @@ static int alloc_run(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large 
 static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
 			  blk64_t lblk, blk64_t hole, size_t boff, const char *src, size_t n)
 {
+	/*
+	 * A listed orphan: e2fsck gives up on the orphan list at a block of one
+	 * that the on-disk bitmap calls free (inode.c), so the bitmaps go in
+	 * with the mapping, extent tree blocks included, as one transaction.
+	 */
+	bool orphan = kbox_ext4_is_orphan(x, ino);
+	bool txn = orphan || maps_before_first_leaf(x, ino, in, lblk);
 	size_t bs = x->fs->blocksize;
 	blk64_t want = (boff + n + bs - 1) / bs, first;
 	char *tmp;
-	int got, err = 0, i;
+	int got, err = 0, cerr = 0, i;
 
 	got = alloc_run(x, ino, in, lblk, want < hole ? want : hole, &first);
 	if (got < 0)
@@ -315,15 +348,40 @@ static ssize_t fill_holes(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_l
 		err = kbox_ext4_errno(io_channel_write_blk64(x->fs->io, first, got, tmp));
 	}
 	free(tmp);
+	if (txn)
+		kbox_ext4_txn_begin(x);
 	for (i = 0; !err && i < got; i++)
 		err = map_block(x, ino, in, lblk + i, first + i);
+	if (orphan)
+		cerr = kbox_ext4_write_bitmaps(x);
+	if (txn)
+		cerr = kbox_ext4_txn_end(x, cerr);
 	ext2fs_iblk_add_blocks(x->fs, (struct ext2_inode *)in, i - (err != 0));
 	/* What was not mapped goes back (through the quarantine: it was never referenced). */
 	for (int j = err ? i - 1 : got; j < got; j++)
 		ext2fs_block_alloc_stats2(x->fs, first + j, -1);
+	if (cerr)
+		return cerr;
 	if (err && i <= 1)
 		return err;
 	return err ? (ssize_t)((i - 1) * bs - boff) : (ssize_t)n;
+}
+
+/*
+ * Mark block @lblk of an unwritten extent written. Splitting the extent may
+ * take a new extent tree block: for a listed orphan it goes in with the
+ * bitmaps as one transaction (see fill_holes).
+ */
+static int mark_written(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
+			blk64_t lblk, blk64_t pblk)
+{
+	int err;
+
+	if (!kbox_ext4_is_orphan(x, ino))
+		return map_block(x, ino, in, lblk, pblk);
+	kbox_ext4_txn_begin(x);
+	err = map_block(x, ino, in, lblk, pblk) ?: kbox_ext4_write_bitmaps(x);
+	return kbox_ext4_txn_end(x, err);
 }
 
 /* Write within one mapped run or one hole; returns bytes written. */
@@ -348,7 +406,7 @@ static ssize_t write_piece(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_
 	if (r.uninit)
 		/* Unwritten: reads as zeros until now; data first, then mark it written. */
 		err = write_block(x, r.pblk, boff, src, n, true)
-			      ?: map_block(x, ino, in, lblk, r.pblk);
+			      ?: mark_written(x, ino, in, lblk, r.pblk);
 	else if (boff == 0 && n >= bs) {
 		n -= n % bs;
 		err = kbox_ext4_errno(io_channel_write_blk64(x->fs->io, r.pblk, n / bs, src));

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs/ext4/internal.h"
@@ -23,10 +24,7 @@
 /* The unix I/O manager's block cache would die with the process: off. */
 #define IO_OPTIONS "cache=off"
 
-static int say(char *why, size_t size, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int say(char *why, size_t size, int err, const char *fmt, ...)
+int kbox_ext4_say(char *why, size_t size, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -50,17 +48,20 @@ static int take_lock(const char *path, bool rw, int *fdp, char *why, size_t size
 	int fd = open(path, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 
 	if (fd < 0)
-		return say(why, size, -errno, "cannot open image '%s': %s", path, strerror(errno));
+		return kbox_ext4_say(why, size, -errno, "cannot open image '%s': %s", path,
+				     strerror(errno));
 	if (fcntl(fd, F_OFD_SETLK, &fl) < 0) {
 		int err = errno;
 
 		close(fd);
 		if (err == EAGAIN || err == EACCES)
-			return say(why, size, -EBUSY,
-				   "image '%s' is in use by another kbox (%s); wait for it to "
-				   "exit",
-				   path, rw ? "one writer at a time" : "it is writing");
-		return say(why, size, -err, "cannot lock image '%s': %s", path, strerror(err));
+			return kbox_ext4_say(
+				why, size, -EBUSY,
+				"image '%s' is in use by another kbox (%s); wait for it to "
+				"exit",
+				path, rw ? "one writer at a time" : "it is writing");
+		return kbox_ext4_say(why, size, -err, "cannot lock image '%s': %s", path,
+				     strerror(err));
 	}
 	*fdp = fd;
 	return 0;
@@ -74,26 +75,27 @@ static int check_superblock(int fd, const char *path, char *why, size_t size)
 	uint64_t need;
 
 	if (fstat(fd, &st) < 0)
-		return say(why, size, -errno, "cannot stat image '%s'", path);
+		return kbox_ext4_say(why, size, -errno, "cannot stat image '%s'", path);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return say(why, size, -EINVAL, "'%s' is not a regular file", path);
+		return kbox_ext4_say(why, size, -EINVAL, "'%s' is not a regular file", path);
 	if (pread(fd, &sb, sizeof(sb), 1024) != (ssize_t)sizeof(sb) ||
 	    sb.s_magic != EXT2_SUPER_MAGIC)
-		return say(why, size, -EINVAL,
-			   "'%s' is not an ext2/3/4 image (no superblock magic)", path);
+		return kbox_ext4_say(why, size, -EINVAL,
+				     "'%s' is not an ext2/3/4 image (no superblock magic)", path);
 	if (sb.s_log_block_size > 6)
-		return say(why, size, -EUCLEAN, "image '%s' has a corrupt superblock (block size)",
-			   path);
+		return kbox_ext4_say(why, size, -EUCLEAN,
+				     "image '%s' has a corrupt superblock (block size)", path);
 	need = ((uint64_t)sb.s_blocks_count | ((sb.s_feature_incompat & EXT4_FEATURE_INCOMPAT_64BIT)
 						       ? (uint64_t)sb.s_blocks_count_hi << 32
 						       : 0)) *
 	       (1024u << sb.s_log_block_size);
 	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < need)
-		return say(why, size, -EUCLEAN,
-			   "image '%s' is truncated: %lld bytes, its superblock says %llu; restore "
-			   "it from a copy or grow it back with truncate -s %llu",
-			   path, (long long)st.st_size, (unsigned long long)need,
-			   (unsigned long long)need);
+		return kbox_ext4_say(
+			why, size, -EUCLEAN,
+			"image '%s' is truncated: %lld bytes, its superblock says %llu; restore "
+			"it from a copy or grow it back with truncate -s %llu",
+			path, (long long)st.st_size, (unsigned long long)need,
+			(unsigned long long)need);
 	return 0;
 }
 
@@ -139,14 +141,16 @@ static int open_fs(const char *path, bool rw, ext2_filsys *fs)
 static int why_unopenable(int err, const char *path, char *why, size_t size)
 {
 	if (err == -EOPNOTSUPP)
-		return say(why, size, err,
-			   "image '%s' uses ext4 features this libext2fs cannot handle", path);
+		return kbox_ext4_say(why, size, err,
+				     "image '%s' uses ext4 features this libext2fs cannot handle",
+				     path);
 	if (err == -EUCLEAN)
-		return say(why, size, err,
-			   "image '%s' is corrupt (bad checksum or superblock); check it with "
-			   "e2fsck -fn",
-			   path);
-	return say(why, size, err, "cannot read image '%s': %s", path, strerror(-err));
+		return kbox_ext4_say(
+			why, size, err,
+			"image '%s' is corrupt (bad checksum or superblock); check it with "
+			"e2fsck -fn",
+			path);
+	return kbox_ext4_say(why, size, err, "cannot read image '%s': %s", path, strerror(-err));
 }
 
 /* What can be written safely; the read-only checks are done by then. */
@@ -155,25 +159,38 @@ static int check_writable(ext2_filsys fs, const char *path, char *why, size_t si
 	struct ext2_super_block *sb = fs->super;
 
 	if (ext2fs_has_feature_journal_needs_recovery(sb))
-		return say(why, size, -EAGAIN,
-			   "image '%s' has a journal that needs recovery; run e2fsck -fy %s "
-			   "first (or open it --read-only)",
-			   path, path);
+		return kbox_ext4_say(
+			why, size, -EAGAIN,
+			"image '%s' has a journal that needs recovery; run e2fsck -p %s "
+			"(e2fsck -fy %s if it asks questions) first (or open it --read-only)",
+			path, path, path);
 	if (!(sb->s_state & EXT2_VALID_FS) || (sb->s_state & EXT2_ERROR_FS))
-		return say(why, size, -EAGAIN,
-			   "image '%s' was not closed cleanly or has errors recorded; run "
-			   "e2fsck -fy %s first (or open it --read-only)",
-			   path, path);
+		return kbox_ext4_say(
+			why, size, -EAGAIN,
+			"image '%s' was not closed cleanly or has errors recorded; run "
+			"e2fsck -fy %s first (or open it --read-only)",
+			path, path);
+	/*
+	 * Orphans in a clean image (a kernel's read-only mount can leave them):
+	 * freeing them is e2fsck's job, as replaying a journal is.
+	 */
+	if (sb->s_last_orphan || ext2fs_has_feature_orphan_present(sb))
+		return kbox_ext4_say(
+			why, size, -EAGAIN,
+			"image '%s' has inodes on its orphan list; run e2fsck -p %s first (or "
+			"open it --read-only)",
+			path, path);
 	if (ext2fs_has_feature_mmp(sb))
-		return say(why, size, -EOPNOTSUPP,
-			   "image '%s' uses multi-mount protection, which kbox does not write",
-			   path);
+		return kbox_ext4_say(
+			why, size, -EOPNOTSUPP,
+			"image '%s' uses multi-mount protection, which kbox does not write", path);
 	if (ext2fs_has_feature_inline_data(sb) || ext2fs_has_feature_ea_inode(sb) ||
 	    ext2fs_has_feature_encrypt(sb) || ext2fs_has_feature_casefold(sb))
-		return say(why, size, -EOPNOTSUPP,
-			   "image '%s' uses inline_data, ea_inode, encrypt or casefold, which kbox "
-			   "opens read-only only",
-			   path);
+		return kbox_ext4_say(
+			why, size, -EOPNOTSUPP,
+			"image '%s' uses inline_data, ea_inode, encrypt or casefold, which kbox "
+			"opens read-only only",
+			path);
 	return 0;
 }
 
@@ -190,11 +207,13 @@ static int validate(const char *path, int fd, bool rw, char *why, size_t size)
 		return why_unopenable(err, path, why, size);
 	err = kbox_ext4_errno(ext2fs_check_desc(fs));
 	if (err)
-		say(why, size, err,
-		    "image '%s' has corrupt group descriptors; run e2fsck -fn %s to see more", path,
-		    path);
+		kbox_ext4_say(
+			why, size, err,
+			"image '%s' has corrupt group descriptors; run e2fsck -fn %s to see more",
+			path, path);
 	else if (rw)
-		err = check_writable(fs, path, why, size);
+		err = check_writable(fs, path, why, size)
+			      ?: kbox_ext4_journal_check(fs, path, why, size);
 	if (!err)
 		err = kbox_ext4_errno(ext2fs_read_bitmaps(fs));
 	if (err && why && !why[0])
@@ -236,6 +255,7 @@ static int start_writing(struct kbox_ext4 *x)
 {
 	ext2_filsys fs = x->fs;
 	errcode_t e;
+	int err;
 
 	e = ext2fs_read_bitmaps(fs);
 	if (!e)
@@ -245,6 +265,9 @@ static int start_writing(struct kbox_ext4 *x)
 	fs->priv_data = x;
 	fs->write_inode = kbox_ext4_defer_inode_write;
 	hide_last_block(x);
+	err = kbox_ext4_journal_start(x);
+	if (err)
+		return err;
 	ext2fs_set_block_alloc_stats_callback(fs, quarantine_one, NULL);
 	ext2fs_set_block_alloc_stats_range_callback(fs, quarantine_range, NULL);
 	/* Backups of the superblock and descriptors are e2fsck's to refresh. */
@@ -275,6 +298,8 @@ static void free_image(struct kbox_ext4 *x)
 		ext2fs_free_block_bitmap(x->quarantine);
 	if (x->fs)
 		ext2fs_free(x->fs);
+	/* After the channel: its I/O manager lives in the journal. */
+	kbox_ext4_journal_free(x);
 	if (x->lock_fd >= 0)
 		close(x->lock_fd);
 	kbox_ext4_dcache_free(x);
@@ -282,6 +307,7 @@ static void free_image(struct kbox_ext4 *x)
 	free(x->dead_inodes.ino);
 	free(x->dead_inodes.dir);
 	free(x->orefs);
+	free(x->orphans.ino);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
 }
@@ -294,7 +320,7 @@ int kbox_ext4_open(const char *path, bool rw, struct kbox_ext4 **out, char *why,
 	if (why && whysize)
 		why[0] = '\0';
 	if (!x)
-		return say(why, whysize, -ENOMEM, "out of memory");
+		return kbox_ext4_say(why, whysize, -ENOMEM, "out of memory");
 	err = take_lock(path, rw, &x->lock_fd, why, whysize);
 	if (!err)
 		err = validate(path, x->lock_fd, rw, why, whysize);
@@ -307,7 +333,8 @@ int kbox_ext4_open(const char *path, bool rw, struct kbox_ext4 **out, char *why,
 	if (!err && rw) {
 		err = start_writing(x);
 		if (err)
-			say(why, whysize, err, "cannot write image '%s': %s", path, strerror(-err));
+			kbox_ext4_say(why, whysize, err, "cannot write image '%s': %s", path,
+				      strerror(-err));
 	}
 	if (err) {
 		free_image(x);
@@ -372,16 +399,16 @@ static void release_quarantine(struct kbox_ext4 *x)
 
 /*
  * Write bitmaps, descriptors and the superblock (still not-clean), and
- * fsync. Everything they describe was written before (no block cache),
- * so they never point at what is not on disk yet.
+ * fsync when @sync. Everything they describe was written before (no block
+ * cache), so they never point at what is not on disk yet.
  */
-int kbox_ext4_flush(struct kbox_ext4 *x)
+static int flush(struct kbox_ext4 *x, bool sync)
 {
 	errcode_t e;
 
 	if (!x->rw)
 		return 0;
-	e = io_channel_flush(x->fs->io);
+	e = sync ? io_channel_flush(x->fs->io) : 0;
 	if (e)
 		return kbox_ext4_errno(e);
 	release_quarantine(x);
@@ -391,9 +418,42 @@ int kbox_ext4_flush(struct kbox_ext4 *x)
 	ext2fs_mark_super_dirty(x->fs);
 	ext2fs_mark_bb_dirty(x->fs);
 	ext2fs_mark_ib_dirty(x->fs);
-	e = ext2fs_flush(x->fs);
+	e = ext2fs_flush2(x->fs, sync ? 0 : EXT2_FLAG_FLUSH_NO_SYNC);
 	hide_last_block(x);
 	x->need_flush = false;
+	return kbox_ext4_errno(e);
+}
+
+int kbox_ext4_flush(struct kbox_ext4 *x)
+{
+	return flush(x, true);
+}
+
+int kbox_ext4_write_bitmaps(struct kbox_ext4 *x)
+{
+	return flush(x, false);
+}
+
+/*
+ * What ext2fs_flush() does for the primary superblock alone (without
+ * write_byte: one write), without bitmaps or descriptors.
+ */
+int kbox_ext4_write_super(struct kbox_ext4 *x)
+{
+	ext2_filsys fs = x->fs;
+	struct ext2_super_block sb = *fs->super;
+	errcode_t e;
+
+	fs->super->s_wtime = time(NULL);
+	sb.s_wtime = fs->super->s_wtime;
+	sb.s_block_group_nr = 0;
+	e = ext2fs_superblock_csum_set(fs, &sb);
+	if (!e)
+		e = io_channel_set_blksize(fs->io, SUPERBLOCK_OFFSET);
+	if (!e) {
+		e = io_channel_write_blk64(fs->io, 1, -SUPERBLOCK_SIZE, &sb);
+		io_channel_set_blksize(fs->io, fs->blocksize);
+	}
 	return kbox_ext4_errno(e);
 }
 
@@ -421,13 +481,17 @@ int kbox_ext4_close(struct kbox_ext4 *x)
 		return 0;
 	pthread_mutex_lock(&x->lock);
 	if (x->rw) {
-		err = kbox_ext4_flush(x);
+		err = kbox_ext4_release_orphans(x);
+		if (!err)
+			err = kbox_ext4_flush(x);
 		if (!err && x->damaged)
 			kbox_err("ext4: image left not-clean after a failed write; run e2fsck -fy "
 				 "on it");
 		else if (!err) {
 			/* Clean again only after everything else is on disk. */
 			x->fs->super->s_state |= EXT2_VALID_FS;
+			/* Every transaction emptied the log behind it. */
+			ext2fs_clear_feature_journal_needs_recovery(x->fs->super);
 			ext2fs_mark_super_dirty(x->fs);
 			err = kbox_ext4_errno(ext2fs_flush(x->fs));
 		}

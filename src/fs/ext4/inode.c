@@ -490,23 +490,170 @@ uint32_t kbox_ext4_oref_count(const struct kbox_ext4 *x, uint32_t ino)
 	return r ? r->count : 0;
 }
 
+/* -------- the orphan list (images with a journal) -------- */
+
+static ssize_t orphan_index(const struct kbox_ext4 *x, uint32_t ino)
+{
+	for (size_t i = 0; i < x->orphans.n; i++)
+		if (x->orphans.ino[i] == ino)
+			return (ssize_t)i;
+	return -1;
+}
+
 /*
- * The inode has no name left. Referenced: it stays with link count 0 and
- * dtime 0 until the last iput (after a crash e2fsck -p frees such an inode
- * by itself: "deleted inode has zero dtime"). Not referenced: its blocks
- * go now, its number at the next flush.
+ * Link an unlinked-but-open inode into the on-disk orphan list as the
+ * kernel does (i_dtime names the next one, s_last_orphan the first), in
+ * one transaction: two writes no order makes safe ("inodes that were part
+ * of a corrupted orphan linked list" stops e2fsck -p). After a crash
+ * e2fsck -p frees the inodes on the list, and so does a kernel mount.
+ */
+static int orphan_add(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in)
+{
+	int err;
+
+	if (orphan_index(x, ino) >= 0)
+		return 0;
+	/*
+	 * e2fsck frees a listed inode's blocks against the on-disk bitmap, and
+	 * gives up on the whole list at a block that bitmap says is free
+	 * ("already cleared"), leaving the rest as refugees -p refuses. kbox
+	 * writes bitmaps at flush time only: write them first, so they cover
+	 * every block the inode has (file.c maps new ones in a transaction
+	 * that writes the bitmaps too).
+	 */
+	err = kbox_ext4_write_bitmaps(x);
+	if (err)
+		return err;
+	if (x->orphans.n == x->orphans.cap) {
+		size_t cap = x->orphans.cap ? 2 * x->orphans.cap : 16;
+		uint32_t *n = realloc(x->orphans.ino, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		x->orphans.ino = n;
+		x->orphans.cap = cap;
+	}
+	kbox_ext4_txn_begin(x);
+	in->i_dtime = x->fs->super->s_last_orphan;
+	err = kbox_ext4_iwrite(x, ino, in);
+	if (!err) {
+		x->fs->super->s_last_orphan = ino;
+		err = kbox_ext4_write_super(x);
+	}
+	err = kbox_ext4_txn_end(x, err);
+	if (!err)
+		x->orphans.ino[x->orphans.n++] = ino;
+	return err;
+}
+
+/* Unlink @ino from the orphan list, inside the caller's transaction. */
+static int orphan_del(struct kbox_ext4 *x, uint32_t ino, const struct ext2_inode_large *in)
+{
+	ssize_t i = orphan_index(x, ino);
+	struct ext2_inode_large newer;
+	int err;
+
+	if (i < 0)
+		return 0;
+	if ((size_t)i + 1 == x->orphans.n) {
+		x->fs->super->s_last_orphan = in->i_dtime;
+		err = kbox_ext4_write_super(x);
+	} else {
+		uint32_t up = x->orphans.ino[i + 1];
+
+		err = kbox_ext4_iread(x, up, &newer);
+		newer.i_dtime = in->i_dtime;
+		err = err ?: kbox_ext4_iwrite(x, up, &newer);
+	}
+	if (!err)
+		memmove(&x->orphans.ino[i], &x->orphans.ino[i + 1],
+			(x->orphans.n - i - 1) * sizeof(*x->orphans.ino));
+	x->orphans.n -= !err;
+	return err;
+}
+
+/* Off the orphan list and marked deleted, in one transaction; its blocks go after. */
+static int mark_deleted(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in)
+{
+	int err;
+
+	kbox_ext4_txn_begin(x);
+	err = orphan_del(x, ino, in);
+	if (!err) {
+		in->i_dtime = now().tv_sec;
+		err = kbox_ext4_iwrite(x, ino, in);
+	}
+	return kbox_ext4_txn_end(x, err);
+}
+
+bool kbox_ext4_is_orphan(const struct kbox_ext4 *x, uint32_t ino)
+{
+	return orphan_index(x, ino) >= 0;
+}
+
+int kbox_ext4_orphan_forget(struct kbox_ext4 *x, uint32_t ino)
+{
+	struct ext2_inode_large in;
+	int err;
+
+	if (orphan_index(x, ino) < 0)
+		return 0;
+	err = kbox_ext4_iread(x, ino, &in);
+	if (err)
+		return err;
+	kbox_ext4_txn_begin(x);
+	err = orphan_del(x, ino, &in);
+	if (!err) {
+		in.i_dtime = 0;
+		err = kbox_ext4_iwrite(x, ino, &in);
+	}
+	return kbox_ext4_txn_end(x, err);
+}
+
+int kbox_ext4_release_orphans(struct kbox_ext4 *x)
+{
+	int err = 0;
+
+	while (!err && x->orphans.n) {
+		size_t n = x->orphans.n;
+		uint32_t ino = x->orphans.ino[n - 1];
+		struct kbox_ext4_oref *r = find_oref(x, ino);
+
+		/* Closing with the inode still open: it goes now. */
+		if (r)
+			*r = x->orefs[--x->norefs];
+		err = kbox_ext4_release_if_unused(x, ino);
+		/* A count above 0 kept it (it cannot, but the loop must end). */
+		if (!err && x->orphans.n == n)
+			err = kbox_ext4_orphan_forget(x, ino);
+	}
+	return err;
+}
+
+/*
+ * The inode has no name left. Referenced: it stays with link count 0 until
+ * the last iput, on the orphan list when the image has a journal, else with
+ * dtime 0 (after a crash e2fsck -p frees such an inode by itself: "deleted
+ * inode has zero dtime"). Not referenced: its blocks go now, its number at
+ * the next flush.
  */
 int kbox_ext4_release_if_unused(struct kbox_ext4 *x, uint32_t ino)
 {
 	struct ext2_inode_large in;
 	int err;
 
-	if (kbox_ext4_oref_count(x, ino))
-		return 0;
+	if (kbox_ext4_oref_count(x, ino)) {
+		if (!kbox_ext4_has_journal(x))
+			return 0;
+		err = kbox_ext4_iread(x, ino, &in);
+		return err || in.i_links_count ? err : orphan_add(x, ino, &in);
+	}
 	err = kbox_ext4_iread(x, ino, &in);
 	if (err || in.i_links_count)
 		return err;
-	err = kbox_ext4_free_blocks(x, ino, &in);
+	if (kbox_ext4_is_orphan(x, ino))
+		err = mark_deleted(x, ino, &in);
+	err = err ?: kbox_ext4_free_blocks(x, ino, &in);
 	if (err)
 		return err;
 	in.i_dtime = now().tv_sec;

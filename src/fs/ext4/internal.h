@@ -14,6 +14,7 @@
 
 struct kbox_ext4_dcache;
 struct kbox_ext4_icache;
+struct kbox_ext4_journal;
 
 /* One open reference count per inode kbox_ext4_iget() was called on. */
 struct kbox_ext4_oref {
@@ -58,6 +59,17 @@ struct kbox_ext4 {
 	} dead_inodes;
 	struct kbox_ext4_oref *orefs;
 	size_t norefs, orefs_cap;
+	/* NULL: no journal (ext2), writes are only ordered (journal.c). */
+	struct kbox_ext4_journal *journal;
+	/*
+	 * Unlinked-but-open inodes on the on-disk orphan list (images with a
+	 * journal), oldest first: the superblock's s_last_orphan is the last
+	 * one, and each one's i_dtime names the one before it.
+	 */
+	struct {
+		uint32_t *ino;
+		size_t n, cap;
+	} orphans;
 	struct kbox_ext4_dcache *dcache;
 	struct kbox_ext4_icache *icache;
 };
@@ -72,13 +84,39 @@ int kbox_ext4_errno(errcode_t err);
 int kbox_ext4_done(struct kbox_ext4 *x, int err);
 
 /* image.c */
+/* Write a message for the user into @why (when given); returns @err. */
+int kbox_ext4_say(char *why, size_t size, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The I/O manager images are opened with; NULL: unix_io_manager. Tests put a faulty one here. */
 extern io_manager kbox_ext4_io_manager;
 int kbox_ext4_flush(struct kbox_ext4 *x);
+/* The same without fsync: on disk in the order of writes (a kill), not durable. */
+int kbox_ext4_write_bitmaps(struct kbox_ext4 *x);
 /* Flush when quarantined space or inodes may be needed (ENOSPC) or pile up. */
 int kbox_ext4_maybe_flush(struct kbox_ext4 *x, blk64_t blocks_needed);
 bool kbox_ext4_has_quarantine(const struct kbox_ext4 *x);
 int kbox_ext4_defer_inode_free(struct kbox_ext4 *x, uint32_t ino, bool dir);
+
+/* Write the primary superblock (as it is in memory) in one write. */
+int kbox_ext4_write_super(struct kbox_ext4 *x);
+
+/*
+ * journal.c: transactions in the image's jbd2 journal. check: can kbox
+ * write this journal (read-only look, before anything is written); start:
+ * at read-write open, catch the channel's I/O and set needs_recovery (in
+ * memory: the open's flush writes it). Without a journal both are no-ops.
+ */
+int kbox_ext4_journal_check(ext2_filsys fs, const char *path, char *why, size_t size);
+int kbox_ext4_journal_start(struct kbox_ext4 *x);
+void kbox_ext4_journal_free(struct kbox_ext4 *x);
+bool kbox_ext4_has_journal(const struct kbox_ext4 *x);
+/*
+ * Everything written between begin and end reaches the image as one
+ * transaction (or, without a journal, as it is written). Nests: the
+ * outermost end commits. end returns @err, or the commit's error.
+ */
+void kbox_ext4_txn_begin(struct kbox_ext4 *x);
+int kbox_ext4_txn_end(struct kbox_ext4 *x, int err);
 
 /* inode.c: cached inode reads and writes; the cache follows every write made here. */
 int kbox_ext4_iread(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in);
@@ -98,6 +136,12 @@ int kbox_ext4_new_inode(struct kbox_ext4 *x, uint32_t dir, mode_t mode, dev_t rd
 			gid_t gid, unsigned nlink, uint32_t *ino, struct ext2_inode_large *in);
 /* Drop a link count reached 0: free now, or at the last iput if referenced. */
 int kbox_ext4_release_if_unused(struct kbox_ext4 *x, uint32_t ino);
+/* Is @ino on the on-disk orphan list? */
+bool kbox_ext4_is_orphan(const struct kbox_ext4 *x, uint32_t ino);
+/* @ino gets a name again: off the orphan list, if it is on it. */
+int kbox_ext4_orphan_forget(struct kbox_ext4 *x, uint32_t ino);
+/* Free every orphan still listed (at close). */
+int kbox_ext4_release_orphans(struct kbox_ext4 *x);
 uint32_t kbox_ext4_oref_count(const struct kbox_ext4 *x, uint32_t ino);
 uid_t kbox_ext4_inode_uid(const struct ext2_inode_large *in);
 gid_t kbox_ext4_inode_gid(const struct ext2_inode_large *in);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The seccomp user-notify supervisor: a few threads receive the notified
- * syscalls of every guest task and answer them one at a time (the kernel
- * state has one lock). Several receivers matter for correctness, not only
+ * The seccomp user-notify supervisor: a few threads take turns receiving
+ * the notified syscalls of every guest task and answer them one at a time
+ * (the kernel state has one lock). Several receivers matter for correctness, not only
  * speed: until a notification is received, a signal to the guest aborts
  * it and the call fails with EINTR where Linux would not fail; once it is
  * received (WAIT_KILLABLE_RECV), only a fatal signal can.
@@ -22,9 +22,12 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +55,21 @@
 #define SUPERVISOR_THREADS 3
 
 static int listener = -1;
+
+/*
+ * Receivers take turns. The kernel's wait in RECV is not exclusive: every
+ * notification wakes every thread asleep there (onto the guest's CPU, with
+ * the synchronous wakeup), and all but one go back to sleep, a context
+ * switch each per answered call. So one thread at a time holds the turn
+ * and sleeps in RECV; the others wait on turn_free. The holder keeps the
+ * turn while it answers a quick call and goes straight back to RECV, and
+ * hands the turn on before anything that waits (an fd install waits for
+ * the guest; most other handlers may do I/O), so another task's
+ * notification is still received at once (see above: EINTR otherwise).
+ */
+static _Atomic int turn_free = 1;
+static _Atomic int turn_waiters;
+static _Thread_local bool holds_turn;
 /* Kernel state, the dispatch table's handlers and statistics: one at a time. */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -96,6 +114,64 @@ static bool um_still_valid(struct kbox_request *req)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0;
 }
 
+static void take_turn(void)
+{
+	int one = 1;
+
+	while (!atomic_compare_exchange_strong(&turn_free, &one, 0)) {
+		atomic_fetch_add(&turn_waiters, 1);
+		/* EINTR: the watcher wants this thread to stop; the caller checks. */
+		syscall(SYS_futex, &turn_free, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		atomic_fetch_sub(&turn_waiters, 1);
+		if (kbox_watcher_stop_requested())
+			return;
+		one = 1;
+	}
+	holds_turn = true;
+}
+
+static void pass_turn(void)
+{
+	if (!holds_turn)
+		return;
+	holds_turn = false;
+	atomic_store(&turn_free, 1);
+	if (atomic_load(&turn_waiters))
+		syscall(SYS_futex, &turn_free, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/*
+ * Calls whose handler never waits: metadata of a name or an fd, and
+ * identity. Their receiver keeps the turn.
+ */
+static bool answers_quickly(int nr)
+{
+	switch (nr) {
+	case SYS_stat:
+	case SYS_lstat:
+	case SYS_newfstatat:
+	case SYS_statx:
+	case SYS_fstat:
+	case SYS_access:
+	case SYS_faccessat:
+	case SYS_faccessat2:
+	case SYS_readlink:
+	case SYS_readlinkat:
+	case SYS_getcwd:
+	case SYS_getppid:
+	case SYS_getuid:
+	case SYS_geteuid:
+	case SYS_getgid:
+	case SYS_getegid:
+	case SYS_getresuid:
+	case SYS_getresgid:
+	case SYS_getgroups:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int send_value(uint64_t id, int64_t value)
 {
 	struct seccomp_notif_resp resp = {.id = id};
@@ -120,8 +196,10 @@ static int send_fd(uint64_t id, const struct kbox_result *res)
 		.srcfd = (uint32_t)res->fd,
 		.newfd_flags = res->fd_cloexec ? O_CLOEXEC : 0,
 	};
-	int ret = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
+	int ret;
 
+	pass_turn(); /* ADDFD waits until the guest has taken the fd */
+	ret = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 	ret = ret < 0 ? -errno : 0;
 	close(res->fd);
 	if (ret && ret != -ENOENT)
@@ -169,6 +247,8 @@ static void handle_one(struct seccomp_notif *n)
 	struct kbox_result res;
 
 	memcpy(req.args, n->data.args, sizeof(req.args));
+	if (!answers_quickly(req.nr))
+		pass_turn();
 	if (kbox_obs_active())
 		req.start_ns = kbox_obs_now_ns();
 	if (kbox_obs_tracing())
@@ -202,6 +282,10 @@ static bool receive(void)
 	struct seccomp_notif n;
 
 	memset(&n, 0, sizeof(n));
+	if (!holds_turn)
+		take_turn();
+	if (kbox_watcher_stop_requested())
+		return false;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n)) {
 		/*
 		 * ENOENT: the task died between the wakeup and RECV, or none is
@@ -218,6 +302,20 @@ static bool receive(void)
 }
 
 /*
+ * A receiver woken while a guest runs (the guest took an installed fd and
+ * goes on) must not preempt it: that costs two more context switches before
+ * the guest's next call, which then finds the receiver ready in RECV anyway.
+ * SCHED_BATCH tasks never preempt on wakeup; an unprivileged thread may
+ * choose it. Failure only costs speed.
+ */
+static void run_as_batch(void)
+{
+	struct sched_param sp = {0};
+
+	pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+}
+
+/*
  * Serve until the first guest exits. The thread blocks in RECV itself:
  * with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) the kernel then switches
  * guest and supervisor on one CPU instead of waking a sleeping one.
@@ -225,9 +323,11 @@ static bool receive(void)
 static void *serve_loop(void *arg)
 {
 	(void)arg;
+	run_as_batch();
 	kbox_watcher_add_receiver();
 	while (!kbox_watcher_stop_requested() && receive())
 		;
+	pass_turn(); /* the others must see the hang-up or the stop too */
 	kbox_watcher_receiver_done();
 	return NULL;
 }

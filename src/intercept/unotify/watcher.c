@@ -35,6 +35,7 @@ static atomic_bool stop_requested;
 #define RECEIVERS_MAX 8
 
 static pthread_mutex_t receivers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t receivers_left = PTHREAD_COND_INITIALIZER;
 static pthread_t receivers[RECEIVERS_MAX];
 static bool receiver_done[RECEIVERS_MAX];
 static int nreceivers, nreceivers_done;
@@ -98,27 +99,36 @@ void kbox_watcher_receiver_done(void)
 		if (pthread_equal(receivers[i], pthread_self()) && !receiver_done[i]) {
 			receiver_done[i] = true;
 			nreceivers_done++;
+			pthread_cond_signal(&receivers_left);
 		}
 	pthread_mutex_unlock(&receivers_lock);
 }
 
-/* Returns when every receiver has left its loop. */
+/*
+ * Returns when every receiver has left its loop. A receiver leaves as soon
+ * as it sees stop_requested; the signal only breaks its RECV or its wait
+ * for the turn. One that was between its check and RECV when the signal
+ * came sleeps on, so the signal is sent again if none left for a while.
+ */
 static void interrupt_receivers(void)
 {
-	struct timespec ms = {.tv_nsec = 50000};
-	bool all;
-
 	atomic_store(&stop_requested, true);
-	do {
-		pthread_mutex_lock(&receivers_lock);
+	pthread_mutex_lock(&receivers_lock);
+	while (nreceivers == 0 || nreceivers_done < nreceivers) {
+		struct timespec until;
+
 		for (int i = 0; i < nreceivers; i++)
 			if (!receiver_done[i])
 				pthread_kill(receivers[i], SIGUSR2);
-		all = nreceivers > 0 && nreceivers_done == nreceivers;
-		pthread_mutex_unlock(&receivers_lock);
-		if (!all)
-			nanosleep(&ms, NULL);
-	} while (!all);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&receivers_left, &receivers_lock, &until);
+	}
+	pthread_mutex_unlock(&receivers_lock);
 }
 
 static void *watch(void *arg)
