@@ -326,6 +326,7 @@ static int run(const struct kbox_cli *cli)
 		setup_owner(cli);
 	kbox_vfs_set_proc_links(kbox_kernel_proc_link);
 	kbox_vfs_set_proc_pids(kbox_kernel_is_guest_pid);
+	kbox_vfs_set_guest_walk(kbox_kernel_for_each_guest);
 	kbox_vfs_set_proc_ids(kbox_kernel_proc_ids);
 	ignore_terminal_signals(&launch);
 	umask(0);

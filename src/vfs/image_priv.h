@@ -39,4 +39,33 @@ void kbox_imgfd_renamed(const char *og, const char *ng, bool exchange);
 /* The stand-in path of @ino (directories, fifos, sockets): 0 or -ENAMETOOLONG. */
 int kbox_imgfd_standin_path(const struct kbox_mount *m, uint32_t ino, char *path, size_t size);
 
+/*
+ * The host copy of regular file @ino (@size bytes) for its first open: a
+ * memfd, or above the spill threshold an unlinked file on a disk file
+ * system (*@on_disk), filled from the image by in-kernel copies
+ * (imagestore.c). Returns the fd or -errno.
+ */
+int kbox_imgstore_make(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *on_disk);
+/* The memory kbox may still use: MemAvailable or its cgroup's room, whichever is less. */
+uint64_t kbox_imgstore_room(void);
+/* @path (as /proc shows a spill file: "DIR/#INO (deleted)") is a spill file: its host inode. */
+int kbox_imgstore_ino_of_path(const char *path, size_t len, ino_t *ino);
+/* The st_dev of spill files (0 before the first). */
+dev_t kbox_imgstore_spill_dev(void);
+
+/*
+ * Calls @mark for every host copy of an image file that kbox or a guest
+ * process holds open or mapped (imageuse.c). Returns 0, or -errno when
+ * some process could not be read (the answer is then incomplete: the
+ * caller must treat everything as in use).
+ */
+struct kbox_imguse_ref {
+	bool memfd;   /* a memfd named by its image inode @ino (an fd's link) */
+	uint64_t ino; /* else the host inode @ino on @dev */
+	dev_t dev;
+	int self_fd; /* the fd number when the holder is kbox's own fd table, else -1 */
+};
+typedef void (*kbox_imguse_mark_fn)(const struct kbox_imguse_ref *ref, void *arg);
+int kbox_imguse_scan(kbox_imguse_mark_fn mark, void *arg);
+
 #endif

@@ -2,9 +2,10 @@
 /*
  * Host objects standing for image objects (see image.c for the VFS side).
  * The guest needs real host fds, so every open image object gets one, kept
- * per inode for the whole run:
- * - a regular file is a memfd that kbox fills from the image at its first
- *   open; each guest open reopens it through /proc/self/fd (its own open
+ * per inode:
+ * - a regular file is a memfd (or, when large, a spill file on disk:
+ *   imagestore.c) that kbox fills from the image at its first open; each
+ *   guest open reopens it through /proc/self/fd (its own open
  *   file description: offsets, O_APPEND), and reads, writes, mmap and exec
  *   run natively on it. A memfd is dirty when its mtime is not the sentinel
  *   kbox sets after each fill or write-back: any write or truncate moves it.
@@ -16,6 +17,14 @@
  *   empty file.
  * A registry maps host objects back to (mount, inode, guest path) by their
  * st_dev/st_ino.
+ *
+ * Regular files' copies are kept while kbox stays within a budget (bytes
+ * of memfds, number of copies). Past it, before a new copy is made, the
+ * copies no guest holds open or mapped (imageuse.c looks) are written
+ * back and dropped, least recently opened first, down to half the
+ * budget; a dropped inode gets a fresh copy at its next open. A copy some
+ * process still uses is never dropped, so every fd of a file sees the
+ * same data.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,7 +45,6 @@
 #include "image_priv.h"
 
 #define NBUCKETS 4096
-#define CHUNK	 (1u << 20)
 
 /* The mtime of a clean memfd: no write can produce it. */
 static const struct timespec clean_mtime = {.tv_sec = 1, .tv_nsec = 0};
@@ -45,8 +53,12 @@ struct obj {
 	const struct kbox_mount *mnt;
 	uint32_t ino;
 	mode_t type;
-	int fd;	 /* memfd; -1 for a stand-in (opened by path) */
-	bool wr; /* opened for writing once: shared mappings may change it unseen */
+	int fd;	       /* memfd or spill file; -1 for a stand-in (opened by path) */
+	bool wr;       /* opened for writing once: shared mappings may change it unseen */
+	bool on_disk;  /* a spill file: its pages are the host's to reclaim */
+	bool busy;     /* held by some process, at the last scan */
+	uint64_t used; /* when it was last opened (a counter) */
+	uint64_t held; /* memory it held, at the last count */
 	dev_t hdev;
 	ino_t hino;
 	char *guest;
@@ -131,36 +143,6 @@ void kbox_imgfd_overlay(const struct kbox_mount *m, uint32_t ino, struct stat *s
 	pthread_mutex_unlock(&lock);
 }
 
-static int fill_memfd(const struct kbox_mount *m, uint32_t ino, int fd, uint64_t size)
-{
-	char *buf = malloc(CHUNK);
-	uint64_t off = 0;
-	ssize_t n;
-	int r = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	if (ftruncate(fd, (off_t)size) < 0)
-		r = -errno;
-	while (r == 0 && off < size) {
-		int64_t data = kbox_ext4_seek(m->ext4, ino, off, SEEK_DATA);
-
-		if (data < 0 || (uint64_t)data >= size)
-			break; /* the rest is a hole */
-		off = (uint64_t)data;
-		n = kbox_ext4_read(m->ext4, ino, buf, CHUNK, off);
-		if (n <= 0) {
-			r = n < 0 ? (int)n : 0;
-			break;
-		}
-		if (pwrite(fd, buf, (size_t)n, (off_t)off) != n)
-			r = -EIO;
-		off += (uint64_t)n;
-	}
-	free(buf);
-	return r;
-}
-
 static void mark_clean(int fd)
 {
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, clean_mtime};
@@ -214,6 +196,19 @@ static int sync_piece(struct obj *o, uint64_t off, size_t len, uint64_t isize, c
 }
 
 /*
+ * The image gets the copy's mtime: the time of the last write (or a
+ * futimens() on the guest's fd, which reaches only the copy), not the time
+ * of the write-back, so that make and friends compare the right times when
+ * a copy is written back mid-run (when dropped) and after the run.
+ */
+static int keep_mtime(struct obj *o, const struct stat *ms)
+{
+	struct kbox_ext4_setattr sa = {.valid = KBOX_EXT4_SET_MTIME, .mtime = ms->st_mtim};
+
+	return kbox_ext4_setattr(o->mnt->ext4, o->ino, &sa);
+}
+
+/*
  * The memfd's content into the image: a shorter file is truncated first,
  * then what differs is written in ascending order, then a longer size.
  * Comparing catches writes through shared mappings too, which do not move
@@ -223,10 +218,14 @@ static int write_back_any(struct obj *o, bool unlinked)
 {
 	struct stat ms, is;
 	uint64_t off, isize;
+	bool dirty;
 	char *buf;
 	int r;
 
-	if (!S_ISREG(o->type) || !(is_dirty(o->fd, &ms) || o->wr))
+	if (!S_ISREG(o->type))
+		return 0;
+	dirty = is_dirty(o->fd, &ms);
+	if (!dirty && !o->wr)
 		return 0;
 	r = kbox_ext4_getattr(o->mnt->ext4, o->ino, &is);
 	if (r < 0 || (is.st_nlink == 0 && !unlinked))
@@ -250,6 +249,8 @@ static int write_back_any(struct obj *o, bool unlinked)
 	free(buf);
 	if (r == 0 && (uint64_t)ms.st_size > (uint64_t)is.st_size)
 		r = kbox_ext4_truncate(o->mnt->ext4, o->ino, (uint64_t)ms.st_size);
+	if (r == 0 && dirty)
+		r = keep_mtime(o, &ms);
 	if (r == 0)
 		mark_clean(o->fd);
 	return r;
@@ -302,14 +303,11 @@ static int obj_host(struct obj *o, const struct stat *st)
 	int r;
 
 	if (S_ISREG(o->type)) {
-		char name[32];
-
-		/* Named by inode: numa_maps names mappings by path alone. */
-		snprintf(name, sizeof(name), "kbox-image:%u", o->ino);
-		o->fd = memfd_create(name, MFD_CLOEXEC);
-		if (o->fd < 0)
-			return -errno;
-		r = fill_memfd(o->mnt, o->ino, o->fd, (uint64_t)st->st_size);
+		r = kbox_imgstore_make(o->mnt, o->ino, (uint64_t)st->st_size, &o->on_disk);
+		if (r < 0)
+			return r;
+		o->fd = r;
+		r = 0;
 		/* Host checks on the fd (exec's X_OK) see the image's bits; kbox keeps rw. */
 		if (r == 0 && fchmod(o->fd, (st->st_mode & 0777) | 0600) < 0)
 			r = -errno;
@@ -332,8 +330,9 @@ static int obj_host(struct obj *o, const struct stat *st)
 }
 
 /*
- * kbox keeps one memfd per image file opened so far, so it may need more
- * fds than the usual soft limit: at the first EMFILE it takes the hard one.
+ * kbox keeps a copy per image file opened (up to the budget's count, and
+ * more while guests hold them), so it may need more fds than the usual
+ * soft limit: at the first EMFILE it takes the hard one.
  * (Only then, so guests, forked earlier, keep the limits they were given.)
  */
 static bool more_fds(void)
@@ -346,6 +345,207 @@ static bool more_fds(void)
 	raised = true;
 	rl.rlim_cur = rl.rlim_max;
 	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+}
+
+/* ---- the budget of retained copies ---- */
+
+/*
+ * Bytes of memfds and number of copies kbox keeps before it looks for
+ * copies to drop: a quarter of the memory it may use (within
+ * [32 MiB, 2 GiB]) and 1024 copies (or a quarter of the fd limit), or
+ * KBOX_IMAGE_BUDGET=BYTES[,COUNT]. Spill files count in the number only:
+ * their pages are reclaimable.
+ */
+static struct {
+	uint64_t max_bytes, max_files;	 /* the budget */
+	uint64_t bytes, files;		 /* retained, as last counted plus copies made since */
+	uint64_t next_bytes, next_files; /* look again past these (everything was in use) */
+} budget;
+static uint64_t use_clock;
+
+static void budget_init(void)
+{
+	const char *env = getenv("KBOX_IMAGE_BUDGET");
+	struct rlimit rl;
+	char *end;
+
+	budget.max_bytes = kbox_imgstore_room() / 4;
+	budget.max_bytes = budget.max_bytes < (32ull << 20)  ? 32ull << 20
+			   : budget.max_bytes > (2ull << 30) ? 2ull << 30
+							     : budget.max_bytes;
+	budget.max_files = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max / 4 < budget.max_files)
+		budget.max_files = rl.rlim_max / 4 > 16 ? rl.rlim_max / 4 : 16;
+	if (env && *env) {
+		budget.max_bytes = strtoull(env, &end, 0);
+		if (*end == ',')
+			budget.max_files = strtoull(end + 1, NULL, 0);
+		if (!budget.max_files)
+			budget.max_files = 1; /* 0 means "not set up yet" */
+	}
+	budget.next_bytes = budget.max_bytes;
+	budget.next_files = budget.max_files;
+}
+
+static void account_new(const struct obj *o, uint64_t size)
+{
+	budget.files++;
+	if (!o->on_disk)
+		budget.bytes += size;
+}
+
+/* Memory a copy holds: a memfd's pages (holes cost nothing). */
+static uint64_t held_bytes(const struct obj *o)
+{
+	struct stat ms;
+
+	return o->on_disk || fstat(o->fd, &ms) < 0 ? 0 : (uint64_t)ms.st_blocks * 512;
+}
+
+static void busy_unless_own(struct obj *o, int self_fd)
+{
+	if (o && o->fd != self_fd)
+		o->busy = true; /* kbox's own reference is not a use */
+}
+
+static void mark_busy(const struct kbox_imguse_ref *ref, void *arg)
+{
+	(void)arg;
+	if (!ref->memfd) {
+		busy_unless_own(find_host(ref->dev, (ino_t)ref->ino), ref->self_fd);
+		return;
+	}
+	/* By name: that inode's memfd in every image mount (there is one, at /). */
+	for (int i = 0; i < kbox_vfs_nmounts(); i++) {
+		struct obj *o = kbox_vfs_mount_at(i)->ext4
+					? find_ino(kbox_vfs_mount_at(i), (uint32_t)ref->ino)
+					: NULL;
+
+		if (o && !o->on_disk)
+			busy_unless_own(o, ref->self_fd);
+	}
+}
+
+static void unlink_obj(struct obj *o)
+{
+	struct obj **pp = &ino_tab[hash_ino(o->mnt, o->ino)];
+
+	while (*pp != o)
+		pp = &(*pp)->by_ino;
+	*pp = o->by_ino;
+	pp = &host_tab[hash_host(o->hdev, o->hino)];
+	while (*pp != o)
+		pp = &(*pp)->by_host;
+	*pp = o->by_host;
+}
+
+/* Drop kbox's reference to an unused copy, its changes in the image first. */
+static bool drop(struct obj *o)
+{
+	struct stat ms;
+
+	if (kbox_ext4_is_rw(o->mnt->ext4) ? write_back(o) < 0 : is_dirty(o->fd, &ms))
+		return false;
+	unlink_obj(o);
+	kbox_ext4_iput(o->mnt->ext4, o->ino);
+	close(o->fd);
+	free(o->guest);
+	free(o);
+	return true;
+}
+
+static int by_use(const void *a, const void *b)
+{
+	const struct obj *x = *(struct obj *const *)a, *y = *(struct obj *const *)b;
+
+	return x->used < y->used ? -1 : x->used > y->used;
+}
+
+/* The copies of regular files (into @v when given), counted exactly. */
+static size_t collect(struct obj **v)
+{
+	size_t n = 0;
+
+	budget.bytes = budget.files = 0;
+	for (int b = 0; b < NBUCKETS; b++)
+		for (struct obj *o = ino_tab[b]; o; o = o->by_ino) {
+			if (!S_ISREG(o->type) || o->fd < 0)
+				continue;
+			o->held = held_bytes(o);
+			o->busy = false;
+			budget.files++;
+			budget.bytes += o->held;
+			if (v)
+				v[n++] = o;
+		}
+	return n;
+}
+
+static bool over(uint64_t bytes, uint64_t files)
+{
+	return budget.bytes > bytes || budget.files > files;
+}
+
+/*
+ * Past the budget: drop unused copies, least recently opened first, down
+ * to half of it (so that the next look is half a budget of new copies away).
+ */
+static void trim(void)
+{
+	struct obj **v;
+	size_t n, k = 0;
+
+	collect(NULL);
+	if (!over(budget.max_bytes, budget.max_files))
+		return;
+	v = malloc(budget.files * sizeof(*v));
+	if (!v)
+		return;
+	n = collect(v);
+	/*
+	 * Twice: a guest may move an fd (dup2 to a higher number, close the
+	 * old one) while its fd directory is being read, and one pass can miss
+	 * both numbers; it would have to do so again during the second pass.
+	 * (New opens of image files wait for the lock this runs under.)
+	 */
+	if (kbox_imguse_scan(mark_busy, NULL) < 0 || kbox_imguse_scan(mark_busy, NULL) < 0)
+		n = 0; /* some process could not be read: everything may be in use */
+	for (size_t i = 0; i < n; i++)
+		if (!v[i]->busy)
+			v[k++] = v[i];
+	qsort(v, k, sizeof(*v), by_use);
+	for (size_t i = 0; i < k && over(budget.max_bytes / 2, budget.max_files / 2); i++) {
+		uint64_t held = v[i]->held;
+
+		if (drop(v[i])) {
+			budget.files--;
+			budget.bytes -= held < budget.bytes ? held : budget.bytes;
+		}
+	}
+	free(v);
+}
+
+static void trim_if_over(void)
+{
+	static unsigned made;
+
+	if (!budget.max_files)
+		budget_init();
+	/*
+	 * Copies grow by guest writes kbox does not see (a new file starts
+	 * empty): count them exactly every 64 new copies.
+	 */
+	if (++made % 64 == 0)
+		collect(NULL);
+	if (!over(budget.next_bytes, budget.next_files))
+		return;
+	trim();
+	/* All in use: look again only after some growth, not at every open. */
+	budget.next_bytes = budget.bytes > budget.max_bytes ? budget.bytes + budget.max_bytes / 4
+							    : budget.max_bytes;
+	budget.next_files = budget.files > budget.max_files ? budget.files + budget.max_files / 4
+							    : budget.max_files;
 }
 
 /* The host object of inode @ino (made at its first open), under the lock. */
@@ -375,6 +575,10 @@ static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struc
 	o->mnt = m;
 	o->ino = ino;
 	o->type = st->st_mode & S_IFMT;
+	if (S_ISREG(o->type))
+		trim_if_over(); /* before: the new copy is no candidate */
+	/* Referenced first: an unlink meanwhile must not free the blocks being copied. */
+	kbox_ext4_iget(m->ext4, ino);
 	*err = obj_host(o, st);
 	if (*err == -EMFILE && more_fds()) {
 		if (o->fd >= 0)
@@ -385,12 +589,14 @@ static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struc
 	if (*err < 0) {
 		if (o->fd >= 0)
 			close(o->fd);
+		kbox_ext4_iput(m->ext4, ino);
 		free(o->guest);
 		free(o);
 		return NULL;
 	}
-	kbox_ext4_iget(m->ext4, ino); /* an unlinked-but-open file stays */
 	obj_insert(o);
+	if (S_ISREG(o->type))
+		account_new(o, (uint64_t)st->st_size);
 	return o;
 }
 
@@ -408,6 +614,7 @@ static int obj_open(struct obj *o, int oflags)
 	int fd;
 
 	if (S_ISREG(o->type)) {
+		o->used = ++use_clock;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
 		if ((oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH))
 			o->wr = true;
@@ -504,10 +711,21 @@ int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *
 int kbox_img_guest_of_memfd(const char *path, char *out, size_t size)
 {
 	unsigned ino;
+	ino_t hino;
 	struct obj *o = NULL;
 	int n = -ENOENT;
 
-	if (!any_image || sscanf(path, "/memfd:kbox-image:%u", &ino) != 1)
+	if (!any_image)
+		return n;
+	if (kbox_imgstore_ino_of_path(path, strlen(path), &hino) == 0) {
+		pthread_mutex_lock(&lock);
+		o = find_host(kbox_imgstore_spill_dev(), hino);
+		if (o)
+			n = snprintf(out, size, "%s", o->guest);
+		pthread_mutex_unlock(&lock);
+		return n >= (int)size ? -ENAMETOOLONG : n;
+	}
+	if (sscanf(path, "/memfd:kbox-image:%u", &ino) != 1)
 		return n;
 	pthread_mutex_lock(&lock);
 	for (int i = 0; !o && i < kbox_vfs_nmounts(); i++)
@@ -671,16 +889,14 @@ int kbox_vfs_image_sync(void)
 	return any_image ? sync_all(true) : 0;
 }
 
-/* The memfd a maps line names, if it is an image file's (under the lock). */
+/* The copy a maps line names, if it is an image file's (under the lock). */
 static struct obj *map_obj(const char *line, uint64_t addr, uint64_t end)
 {
 	unsigned long long lo, hi, ino;
 	unsigned maj, mnr;
-	char path[32];
 
-	if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu %31s", &lo, &hi, &maj, &mnr, &ino, path) !=
-		    6 ||
-	    strncmp(path, "/memfd:kbox-image", 17) != 0 || hi <= addr || lo >= end)
+	if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &lo, &hi, &maj, &mnr, &ino) != 5 || !ino ||
+	    hi <= addr || lo >= end)
 		return NULL;
 	return find_host(makedev(maj, mnr), (ino_t)ino);
 }

@@ -218,7 +218,9 @@ static void map_line(FILE *out, const char *line)
 	}
 	len = strcspn(path, "\n");
 	del = len > dlen && !memcmp(path + len - dlen, deleted, dlen);
-	if (!strncmp(path, "/memfd:kbox-image", 17) && image_line(out, line))
+	/* An image file's copy: a memfd, or a spill file ("DIR/#INO (deleted)") */
+	if ((!strncmp(path, "/memfd:kbox-image", 17) || (del && kbox_vfs_has_image())) &&
+	    image_line(out, line))
 		return;
 	/* (a memfd's name is no path, even where the host's / is a guest mount) */
 	if (!strncmp(path, "/memfd:", 7) ||

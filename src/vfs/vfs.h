@@ -166,6 +166,13 @@ struct kbox_lookup_ctx {
 #define KBOX_PROC_OBJECT 0x7fffffff
 typedef int (*kbox_proc_link_fn)(pid_t pid, const char *what, char *buf, size_t size, bool follow);
 void kbox_vfs_set_proc_links(kbox_proc_link_fn fn);
+/*
+ * Calls @fn for every guest process, parents before children, until it
+ * returns non-zero (kbox_kernel_for_each_guest): the image layer looks for
+ * the memfds guests still hold with it. Set once by main.
+ */
+typedef int (*kbox_guest_walk_fn)(int (*fn)(pid_t pid, void *arg), void *arg);
+void kbox_vfs_set_guest_walk(kbox_guest_walk_fn fn);
 /* True when @pid is part of the guest; other pids do not exist in its procfs. */
 typedef bool (*kbox_proc_pid_fn)(pid_t pid);
 void kbox_vfs_set_proc_pids(kbox_proc_pid_fn fn);

@@ -13,6 +13,7 @@
 #   procs     no guest process outlives kbox (killed, or daemons at exit)
 #   tty       an interactive shell with job control in a pseudo-terminal
 #   owner     fake ownership kept per file across runs (owner.sh)
+#   image/mem memory stays bounded with large and many image files (image_mem.sh)
 # The Debian root needs debootstrap as root: without it those cases are
 # SKIPPED with the reason.
 #
@@ -715,10 +716,13 @@ DIALOG
 
 # shellcheck source=owner.sh
 source "$here/owner.sh"
+# shellcheck source=image_mem.sh
+source "$here/image_mem.sh"
 
 run_scripts
 run_cli
 run_image_cli
+run_image_mem
 run_owner
 run_packages
 run_procs

@@ -612,6 +612,34 @@ Test(ext4, enospc_leaves_the_image_consistent)
 	close_and_check();
 }
 
+Test(ext4, enospc_growing_a_directory_leaves_its_size)
+{
+	static char blk[1 << 20];
+	char name[64];
+	uint32_t ino, dir;
+	ssize_t n;
+	uint64_t off = 0;
+	int r = 0;
+
+	sh("rm -f %s && mke2fs -q -F -t ext4 %s 8M", img, img);
+	open_rw();
+	cr_assert_eq(kbox_ext4_mkdir(x, KBOX_EXT4_ROOT_INO, "d", 0755, 0, 0, &dir), 0);
+	ino = create(KBOX_EXT4_ROOT_INO, "fill");
+	while ((n = kbox_ext4_write(x, ino, blk, 1 << 20, off)) > 0)
+		off += n;
+	while ((n = kbox_ext4_write(x, ino, blk, 1024, off)) > 0)
+		off += n; /* every block taken */
+	/* Entries until the directory needs a block there is none for. */
+	for (int i = 0; r == 0 && i < 1000; i++) {
+		snprintf(name, sizeof(name), "a-rather-long-name-to-fill-blocks-quickly-%04d", i);
+		r = kbox_ext4_mknod(x, dir, name, S_IFREG | 0644, 0, 0, 0, &ino);
+	}
+	cr_expect_eq(r, -ENOSPC);
+	/* The size the failed growth wrote first was taken back: no size past the blocks. */
+	cr_expect_leq(st_of(dir).st_size, st_of(dir).st_blocks * 512);
+	close_and_check();
+}
+
 /* -------- opening: validation before any write, locking, the clean flag -------- */
 
 static char *slurp(const char *path, size_t *len)
@@ -1526,6 +1554,99 @@ Test(ext4, write_errors_reach_the_caller_as_eio_and_leave_a_repairable_image)
 	}
 	kbox_ext4_io_manager = NULL;
 	cr_expect_gt(failed, 20, "the workload outlived its write budget too often");
+}
+
+/* -------- data spans: a file's data as byte ranges of the image -------- */
+
+/* Rebuild @ino from its spans, read straight from the image file, and compare with @want. */
+static void expect_spans_rebuild(uint32_t ino, const char *want, size_t size, size_t max_spans)
+{
+	struct kbox_ext4_spans s;
+	char *got = calloc(1, size + 1);
+	uint64_t prev_end = 0;
+	int fd = open(img, O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(kbox_ext4_data_spans(x, ino, &s), 0);
+	cr_expect_leq(s.n, max_spans, "%zu spans", s.n);
+	for (size_t i = 0; i < s.n; i++) {
+		cr_assert_geq(s.v[i].off, prev_end, "spans ascend and do not overlap");
+		cr_assert_leq(s.v[i].off + s.v[i].len, size, "a span past EOF");
+		cr_assert_eq(pread(fd, got + s.v[i].off, s.v[i].len, (off_t)s.v[i].img_off),
+			     (ssize_t)s.v[i].len);
+		prev_end = s.v[i].off + s.v[i].len;
+	}
+	cr_expect_arr_eq(got, want, size);
+	free(s.v);
+	free(got);
+	close(fd);
+}
+
+Test(ext4, data_spans_cover_data_and_leave_holes_out)
+{
+	char path[256], *want = malloc(300000), *sparse = calloc(1, 10 << 20);
+	struct kbox_ext4_spans s;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/d/sub/rand", src);
+	f = fopen(path, "rb");
+	cr_assert_eq(fread(want, 1, 300000, f), 300000);
+	fclose(f);
+	memcpy(sparse + 5000000, "mid", 3);
+	open_rw();
+	expect_spans_rebuild(walk("d/sub/rand"), want, 300000, 1);
+	/* One data block in 10 MiB of hole: one span of one block, nothing else. */
+	expect_spans_rebuild(walk("sparse"), sparse, 10 << 20, 1);
+	cr_assert_eq(kbox_ext4_data_spans(x, walk("sparse"), &s), 0);
+	cr_expect_eq(s.n, 1);
+	cr_expect_eq(s.v[0].off, 5000000 / 4096 * 4096);
+	cr_expect_eq(s.v[0].len, 4096);
+	free(s.v);
+	cr_expect_eq(kbox_ext4_data_spans(x, walk("d"), &s), -EINVAL, "a directory has no spans");
+	free(want);
+	free(sparse);
+	close_and_check();
+}
+
+Test(ext4, data_spans_follow_writes_and_truncate)
+{
+	size_t size = 3 << 20;
+	char *want = calloc(1, size), *piece = malloc(1 << 20);
+	uint32_t ino;
+
+	open_rw();
+	ino = create(KBOX_EXT4_ROOT_INO, "w");
+	for (size_t i = 0; i < (1 << 20); i++)
+		piece[i] = (char)(i * 7 + 3);
+	/* Data, a 1 MiB hole, data: two spans (three if allocation split a run). */
+	cr_assert_eq(kbox_ext4_write(x, ino, piece, 1 << 20, 0), 1 << 20);
+	cr_assert_eq(kbox_ext4_write(x, ino, piece, 1 << 20, 2 << 20), 1 << 20);
+	memcpy(want, piece, 1 << 20);
+	memcpy(want + (2 << 20), piece, 1 << 20);
+	expect_spans_rebuild(ino, want, size, 4);
+	/* A size inside a block: the last span ends at the size, not at the block. */
+	cr_assert_eq(kbox_ext4_truncate(x, ino, (2 << 20) + 1000), 0);
+	expect_spans_rebuild(ino, want, (2 << 20) + 1000, 4);
+	free(want);
+	free(piece);
+	close_and_check();
+}
+
+Test(ext4, data_spans_of_block_mapped_files)
+{
+	char path[256], *want = malloc(300000);
+	FILE *f;
+
+	sh("rm -f %s && mke2fs -q -F -t ext3 -b 1024 -d %s %s 64M", img, src, img);
+	snprintf(path, sizeof(path), "%s/d/sub/rand", src);
+	f = fopen(path, "rb");
+	cr_assert_eq(fread(want, 1, 300000, f), 300000);
+	fclose(f);
+	open_rw();
+	/* Indirect blocks sit between data blocks: a few spans, never one per block. */
+	expect_spans_rebuild(walk("d/sub/rand"), want, 300000, 8);
+	free(want);
+	close_and_check();
 }
 
 /* -------- a kill between any two writes of one operation -------- */

@@ -220,3 +220,169 @@ Test(image, read_only_image)
 	cr_assert_eq(kbox_vfs_mkdir(&ctx, "/y", 0755), -EROFS);
 	cr_assert_eq(kbox_vfs_open(&ctx, "/etc/f", O_WRONLY, 0, NULL), -EROFS);
 }
+
+/* ---- spill files and the copy budget (imagestore.c, imageuse.c) ---- */
+
+static int no_guests(int (*fn)(pid_t pid, void *arg), void *arg)
+{
+	(void)fn;
+	(void)arg;
+	return 0; /* this test process is kbox and its own only "guest" */
+}
+
+/* Image file copies this process holds: memfds and spill files. */
+static int count_copies(void)
+{
+	char path[64], link[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%.16s", de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		n += !strncmp(link, "/memfd:kbox-image:", 18) || strstr(link, "/#") != NULL;
+	}
+	closedir(d);
+	return n;
+}
+
+Test(image, large_file_gets_a_spill_file_written_back)
+{
+	char link[PATH_MAX], path[64], buf[64];
+	ssize_t n;
+	int fd;
+
+	setenv("KBOX_IMAGE_SPILL", "1", 1); /* every non-empty file spills */
+	fd = kbox_vfs_open(&ctx, "/etc/f", O_RDWR, 0, NULL);
+	cr_assert_geq(fd, 0);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	cr_assert_gt(n, 0);
+	link[n] = '\0';
+	if (!strncmp(link, "/memfd:", 7))
+		cr_skip_test("no disk file system for spill files here (a memfd was used)");
+	cr_expect(strstr(link, "/#") && strstr(link, "(deleted)"), "not a spill file: %s", link);
+	read_all(fd, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "hello\n");
+	cr_assert_eq(pwrite(fd, "HELLO", 5, 0), 5);
+	cr_assert_eq(kbox_vfs_image_fsync(fd, false), 0);
+	close(fd);
+	kbox_vfs_fini(); /* closes the image: the next open reads it anew */
+	cr_assert_eq(kbox_vfs_mount_image("/", img, true, NULL, 0), 0);
+	setenv("KBOX_IMAGE_SPILL", "1000000", 1);
+	fd = kbox_vfs_open(&ctx, "/etc/f", O_RDONLY, 0, NULL);
+	cr_assert_geq(fd, 0);
+	read_all(fd, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "HELLO\n");
+	close(fd);
+}
+
+Test(image, budget_drops_unused_copies_keeps_held_ones)
+{
+	char name[32], buf[64];
+	int held, fd;
+
+	setenv("KBOX_IMAGE_BUDGET", "4096,2", 1);
+	kbox_vfs_set_guest_walk(no_guests);
+	held = kbox_vfs_open(&ctx, "/etc/f", O_RDONLY, 0, NULL);
+	cr_assert_geq(held, 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "/f%d", i);
+		fd = kbox_vfs_open(&ctx, name, O_CREAT | O_WRONLY, 0644, NULL);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, name, strlen(name)), (ssize_t)strlen(name));
+		close(fd);
+	}
+	/* kbox's own copies, plus the held fd's: far fewer than 21. */
+	cr_expect_leq(count_copies(), 5, "%d copies kept", count_copies());
+	/* The held file's copy was kept: a write through a new fd reaches the held one. */
+	fd = kbox_vfs_open(&ctx, "/etc/f", O_WRONLY | O_APPEND, 0, NULL);
+	cr_assert_eq(write(fd, "more\n", 5), 5);
+	close(fd);
+	read_all(held, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "hello\nmore\n");
+	close(held);
+	/* Dropped copies were written back first: every file reads back. */
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "/f%d", i);
+		fd = kbox_vfs_open(&ctx, name, O_RDONLY, 0, NULL);
+		cr_assert_geq(fd, 0);
+		read_all(fd, buf, sizeof(buf));
+		cr_expect_str_eq(buf, name);
+		close(fd);
+	}
+}
+
+Test(image, write_back_keeps_the_copys_mtime)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = 1000000000, .tv_nsec = 5}};
+	struct stat st;
+	int fd = kbox_vfs_open(&ctx, "/etc/f", O_WRONLY | O_APPEND, 0, NULL);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "x", 1), 1);
+	/* As a guest's futimens() on its fd: it reaches only the copy. */
+	cr_assert_eq(futimens(fd, ts), 0);
+	close(fd);
+	kbox_vfs_fini(); /* writes back */
+	cr_assert_eq(kbox_vfs_mount_image("/", img, true, NULL, 0), 0);
+	cr_assert_eq(kbox_vfs_stat(&ctx, "/etc/f", 0, &st), 0);
+	cr_expect_eq(st.st_size, 7);
+	cr_expect_eq(st.st_mtim.tv_sec, 1000000000);
+	cr_expect_eq(st.st_mtim.tv_nsec, 5);
+}
+
+/* Memory of the memfd copies this process holds. */
+static long long copy_bytes(void)
+{
+	char path[64], link[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir("/proc/self/fd");
+	long long b = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%.16s", de->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (!strncmp(link, "/memfd:kbox-image:", 18) && stat(path, &st) == 0)
+			b += (long long)st.st_blocks * 512;
+	}
+	closedir(d);
+	return b;
+}
+
+Test(image, budget_counts_bytes_written_into_new_files)
+{
+	static char data[32 << 10];
+	char name[32];
+	int fd;
+
+	setenv("KBOX_IMAGE_BUDGET", "1048576,100000", 1); /* 1 MiB, any number of copies */
+	setenv("KBOX_IMAGE_SPILL", "1000000000", 1);
+	kbox_vfs_set_guest_walk(no_guests);
+	memset(data, 'x', sizeof(data));
+	/* 150 new files of 32 KiB: each starts empty, so only a recount sees them grow. */
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "/g%d", i);
+		fd = kbox_vfs_open(&ctx, name, O_CREAT | O_WRONLY, 0644, NULL);
+		cr_assert_geq(fd, 0, "open %s: %d", name, fd);
+		cr_assert_eq(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
+		close(fd);
+	}
+	/* At most the budget and the 64 copies made since the last count. */
+	cr_expect_leq(copy_bytes(), (1 << 20) + 65 * (long long)sizeof(data), "%lld bytes held",
+		      copy_bytes());
+}

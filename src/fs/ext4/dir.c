@@ -182,6 +182,7 @@ static int expand_dir(struct kbox_ext4 *x, uint32_t dir)
 	struct ext2_inode_large in;
 	size_t bs = x->fs->blocksize;
 	char *block = NULL;
+	uint64_t size;
 	blk64_t lblk;
 	int err;
 
@@ -189,14 +190,21 @@ static int expand_dir(struct kbox_ext4 *x, uint32_t dir)
 	err = kbox_ext4_iread(x, dir, &in);
 	if (err)
 		return err;
-	lblk = (EXT2_I_SIZE(&in) + bs - 1) / bs;
+	size = EXT2_I_SIZE(&in);
+	lblk = (size + bs - 1) / bs;
 	err = kbox_ext4_errno(ext2fs_new_dir_block(x->fs, 0, 0, &block));
 	if (!err) {
 		ext2fs_inode_size_set(x->fs, (struct ext2_inode *)&in, (lblk + 1) * bs);
 		err = kbox_ext4_iwrite(x, dir, &in);
+		if (!err) {
+			err = kbox_ext4_add_block(x, dir, &in, lblk, block, true);
+			/* No block (ENOSPC): the old size, or e2fsck finds it past the end. */
+			if (err) {
+				ext2fs_inode_size_set(x->fs, (struct ext2_inode *)&in, size);
+				kbox_ext4_iwrite(x, dir, &in);
+			}
+		}
 	}
-	if (!err)
-		err = kbox_ext4_add_block(x, dir, &in, lblk, block, true);
 	if (!err)
 		err = kbox_ext4_iwrite(x, dir, &in);
 	ext2fs_free_mem(&block);

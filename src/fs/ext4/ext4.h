@@ -121,6 +121,24 @@ int64_t kbox_ext4_seek(struct kbox_ext4 *x, uint32_t ino, uint64_t off, int when
 int kbox_ext4_readlink(struct kbox_ext4 *x, uint32_t ino, char *buf, size_t size);
 
 /*
+ * Where a regular file's data lies in the image file: byte ranges
+ * (@off in the file, @img_off in the image, @len), ascending, below the
+ * size; holes and unwritten extents are left out (they read as zeros).
+ * Valid while nothing writes the inode. 0 with @s->v malloc'ed (the
+ * caller frees it), or -errno (-EOPNOTSUPP: inline data, read it instead).
+ */
+struct kbox_ext4_span {
+	uint64_t off, img_off, len;
+};
+struct kbox_ext4_spans {
+	struct kbox_ext4_span *v;
+	size_t n, cap;
+};
+int kbox_ext4_data_spans(struct kbox_ext4 *x, uint32_t ino, struct kbox_ext4_spans *s);
+/* kbox's own fd of the image file (for reading the spans above; never closed by the caller). */
+int kbox_ext4_image_fd(const struct kbox_ext4 *x);
+
+/*
  * Namespace. New objects get @uid/@gid and @mode as given (umask applied
  * by the caller). mknod makes regular files, fifos, sockets and devices
  * (@rdev). -EEXIST when @name exists.

@@ -691,6 +691,86 @@ int64_t kbox_ext4_seek(struct kbox_ext4 *x, uint32_t ino, uint64_t off, int when
 	return ret;
 }
 
+/*
+ * The data of a file as byte ranges of the image file, for in-kernel copies
+ * (copy_file_range, sendfile) that need neither libext2fs nor a buffer:
+ * one map_run() per extent, physically contiguous runs merged.
+ */
+static int add_span(struct kbox_ext4_spans *s, uint64_t off, uint64_t img_off, uint64_t len)
+{
+	struct kbox_ext4_span *last = s->n ? &s->v[s->n - 1] : NULL, *v;
+
+	if (last && last->off + last->len == off && last->img_off + last->len == img_off) {
+		last->len += len;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 16;
+
+		v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = (struct kbox_ext4_span){.off = off, .img_off = img_off, .len = len};
+	return 0;
+}
+
+static int do_spans(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in,
+		    struct kbox_ext4_spans *s)
+{
+	size_t bs = x->fs->blocksize;
+	uint64_t size = EXT2_I_SIZE(in);
+	blk64_t lblk = 0, nblk = (size + bs - 1) / bs;
+	int err = 0;
+
+	if (in->i_flags & EXT4_INLINE_DATA_FL)
+		return -EOPNOTSUPP; /* the data is in the inode, not in blocks */
+	while (!err && lblk < nblk) {
+		struct run r;
+
+		err = map_run(x, ino, in, lblk, nblk - lblk, &r);
+		if (err || r.len == 0)
+			break;
+		if (r.len > nblk - lblk)
+			r.len = nblk - lblk;
+		if (is_data(&r)) {
+			uint64_t off = (uint64_t)lblk * bs, len = (uint64_t)r.len * bs;
+
+			err = add_span(s, off, (uint64_t)r.pblk * bs,
+				       off + len > size ? size - off : len);
+		}
+		lblk += r.len;
+	}
+	return err;
+}
+
+int kbox_ext4_data_spans(struct kbox_ext4 *x, uint32_t ino, struct kbox_ext4_spans *s)
+{
+	struct ext2_inode_large in;
+	int ret;
+
+	*s = (struct kbox_ext4_spans){0};
+	pthread_mutex_lock(&x->lock);
+	ret = kbox_ext4_iread(x, ino, &in);
+	if (!ret && !LINUX_S_ISREG(in.i_mode))
+		ret = -EINVAL;
+	if (!ret)
+		ret = do_spans(x, ino, &in, s);
+	pthread_mutex_unlock(&x->lock);
+	if (ret < 0) {
+		free(s->v);
+		*s = (struct kbox_ext4_spans){0};
+	}
+	return ret;
+}
+
+int kbox_ext4_image_fd(const struct kbox_ext4 *x)
+{
+	return x->lock_fd;
+}
+
 static int do_readlink(struct kbox_ext4 *x, uint32_t ino, struct ext2_inode_large *in, char *buf,
 		       size_t size)
 {
