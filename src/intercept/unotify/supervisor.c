@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -302,20 +301,6 @@ static bool receive(void)
 }
 
 /*
- * A receiver woken while a guest runs (the guest took an installed fd and
- * goes on) must not preempt it: that costs two more context switches before
- * the guest's next call, which then finds the receiver ready in RECV anyway.
- * SCHED_BATCH tasks never preempt on wakeup; an unprivileged thread may
- * choose it. Failure only costs speed.
- */
-static void run_as_batch(void)
-{
-	struct sched_param sp = {0};
-
-	pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-}
-
-/*
  * Serve until the first guest exits. The thread blocks in RECV itself:
  * with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6) the kernel then switches
  * guest and supervisor on one CPU instead of waking a sleeping one.
@@ -323,7 +308,6 @@ static void run_as_batch(void)
 static void *serve_loop(void *arg)
 {
 	(void)arg;
-	run_as_batch();
 	kbox_watcher_add_receiver();
 	while (!kbox_watcher_stop_requested() && receive())
 		;
