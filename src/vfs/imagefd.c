@@ -132,7 +132,8 @@ void kbox_imgfd_overlay(const struct kbox_mount *m, uint32_t ino, struct stat *s
 		return;
 	pthread_mutex_lock(&lock);
 	o = find_ino(m, ino);
-	if (o && fstat(o->fd, &ms) == 0 &&
+	/* A copy never opened for writing changes only through kbox, which writes it back. */
+	if (o && o->wr && fstat(o->fd, &ms) == 0 &&
 	    (ms.st_mtim.tv_sec != clean_mtime.tv_sec ||
 	     ms.st_mtim.tv_nsec != clean_mtime.tv_nsec)) {
 		st->st_size = ms.st_size;
@@ -608,6 +609,30 @@ int kbox_imgfd_flags(int oflags)
 	       O_CLOEXEC;
 }
 
+/*
+ * kbox's /proc/self/fd, kept open: reopening a copy by its number from it
+ * skips the walk of /proc/self on every guest open.
+ */
+static int self_fd_dir(void)
+{
+	static int dirfd = -1;
+
+	if (dirfd < 0)
+		dirfd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return dirfd;
+}
+
+/* A new open file description of the copy or stand-in, with the guest's flags. */
+static int reopen(struct obj *o, const char *path, int oflags)
+{
+	int flags = kbox_imgfd_flags(oflags) & ~(O_DIRECT | O_NOATIME);
+	int dirfd = AT_FDCWD;
+
+	if (S_ISREG(o->type) && (dirfd = self_fd_dir()) < 0)
+		return -1;
+	return openat(dirfd, path, flags);
+}
+
 static int obj_open(struct obj *o, int oflags)
 {
 	char path[PATH_MAX];
@@ -615,7 +640,7 @@ static int obj_open(struct obj *o, int oflags)
 
 	if (S_ISREG(o->type)) {
 		o->used = ++use_clock;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
+		snprintf(path, sizeof(path), "%d", o->fd);
 		if ((oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH))
 			o->wr = true;
 		if ((oflags & O_TRUNC) && (oflags & O_ACCMODE) != O_RDONLY && !(oflags & O_PATH) &&
@@ -624,9 +649,9 @@ static int obj_open(struct obj *o, int oflags)
 	} else if (standin_path(o, path, sizeof(path)) < 0) {
 		return -ENAMETOOLONG;
 	}
-	fd = open(path, kbox_imgfd_flags(oflags) & ~(O_DIRECT | O_NOATIME));
+	fd = reopen(o, path, oflags);
 	if (fd < 0 && errno == EMFILE && more_fds())
-		fd = open(path, kbox_imgfd_flags(oflags) & ~(O_DIRECT | O_NOATIME));
+		fd = reopen(o, path, oflags);
 	return fd < 0 ? -errno : fd;
 }
 

@@ -24,7 +24,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <stdatomic.h>
 #include <signal.h>
@@ -43,6 +42,7 @@
 #include "../../lib/log.h"
 #include "../../loader/loader.h"
 #include "../../obs/obs.h"
+#include "../../vfs/vfs.h"
 #include "../bpf.h"
 #include "../landlock.h"
 
@@ -51,24 +51,8 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-#define SUPERVISOR_THREADS 3
-
 static int listener = -1;
 
-/*
- * Receivers take turns. The kernel's wait in RECV is not exclusive: every
- * notification wakes every thread asleep there (onto the guest's CPU, with
- * the synchronous wakeup), and all but one go back to sleep, a context
- * switch each per answered call. So one thread at a time holds the turn
- * and sleeps in RECV; the others wait on turn_free. The holder keeps the
- * turn while it answers a quick call and goes straight back to RECV, and
- * hands the turn on before anything that waits (an fd install waits for
- * the guest; most other handlers may do I/O), so another task's
- * notification is still received at once (see above: EINTR otherwise).
- */
-static _Atomic int turn_free = 1;
-static _Atomic int turn_waiters;
-static _Thread_local bool holds_turn;
 /* Kernel state, the dispatch table's handlers and statistics: one at a time. */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -113,35 +97,10 @@ static bool um_still_valid(struct kbox_request *req)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0;
 }
 
-static void take_turn(void)
-{
-	int one = 1;
-
-	while (!atomic_compare_exchange_strong(&turn_free, &one, 0)) {
-		atomic_fetch_add(&turn_waiters, 1);
-		/* EINTR: the watcher wants this thread to stop; the caller checks. */
-		syscall(SYS_futex, &turn_free, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-		atomic_fetch_sub(&turn_waiters, 1);
-		if (kbox_watcher_stop_requested())
-			return;
-		one = 1;
-	}
-	holds_turn = true;
-}
-
-static void pass_turn(void)
-{
-	if (!holds_turn)
-		return;
-	holds_turn = false;
-	atomic_store(&turn_free, 1);
-	if (atomic_load(&turn_waiters))
-		syscall(SYS_futex, &turn_free, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
 /*
- * Calls whose handler never waits: metadata of a name or an fd, and
- * identity. Their receiver keeps the turn.
+ * Calls whose handler never waits: metadata of a name or an fd, identity,
+ * and opens in host directories (a fifo's open, which may block, is
+ * answered from a thread of its own). Their receiver keeps its turn.
  */
 static bool answers_quickly(int nr)
 {
@@ -166,6 +125,9 @@ static bool answers_quickly(int nr)
 	case SYS_getresgid:
 	case SYS_getgroups:
 		return true;
+	case SYS_open:
+	case SYS_openat:
+		return !kbox_vfs_has_image(); /* an image file's first open copies it */
 	default:
 		return false;
 	}
@@ -197,7 +159,7 @@ static int send_fd(uint64_t id, const struct kbox_result *res)
 	};
 	int ret;
 
-	pass_turn(); /* ADDFD waits until the guest has taken the fd */
+	kbox_turn_before_fd_install();
 	ret = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
 	ret = ret < 0 ? -errno : 0;
 	close(res->fd);
@@ -247,7 +209,7 @@ static void handle_one(struct seccomp_notif *n)
 
 	memcpy(req.args, n->data.args, sizeof(req.args));
 	if (!answers_quickly(req.nr))
-		pass_turn();
+		kbox_turn_pass();
 	if (kbox_obs_active())
 		req.start_ns = kbox_obs_now_ns();
 	if (kbox_obs_tracing())
@@ -265,6 +227,7 @@ static void handle_one(struct seccomp_notif *n)
 	}
 	pthread_mutex_unlock(&state_lock);
 	um_respond(&req, &res);
+	kbox_turn_after_answer();
 }
 
 /* No task uses the filter any more: every guest task is gone. */
@@ -281,8 +244,9 @@ static bool receive(void)
 	struct seccomp_notif n;
 
 	memset(&n, 0, sizeof(n));
-	if (!holds_turn)
-		take_turn();
+	kbox_turn_trim();
+	if (!kbox_turn_held())
+		kbox_turn_take();
 	if (kbox_watcher_stop_requested())
 		return false;
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n)) {
@@ -311,19 +275,19 @@ static void *serve_loop(void *arg)
 	kbox_watcher_add_receiver();
 	while (!kbox_watcher_stop_requested() && receive())
 		;
-	pass_turn(); /* the others must see the hang-up or the stop too */
+	kbox_turn_pass(); /* the others must see the hang-up or the stop too */
 	kbox_watcher_receiver_done();
 	return NULL;
 }
 
 static int serve(int status_fd, int *status)
 {
-	pthread_t extra[SUPERVISOR_THREADS - 1];
+	pthread_t extra[KBOX_RECEIVERS - 1];
 	int n = 0, err = kbox_watcher_start(status_fd);
 
 	if (err)
 		return err;
-	while (n < SUPERVISOR_THREADS - 1 && pthread_create(&extra[n], NULL, serve_loop, NULL) == 0)
+	while (n < KBOX_RECEIVERS - 1 && pthread_create(&extra[n], NULL, serve_loop, NULL) == 0)
 		n++;
 	serve_loop(NULL);
 	while (n--)

@@ -35,6 +35,14 @@ int kbox_watcher_start(int reaper_status_fd);
 void kbox_watcher_drain(void);
 bool kbox_watcher_stop_requested(void);
 int kbox_watcher_finish(int *status);
+/* Threads that receive notifications, and their turns to sleep in NOTIF_RECV (turns.c). */
+#define KBOX_RECEIVERS 3
+void kbox_turn_take(void);
+void kbox_turn_pass(void);
+bool kbox_turn_held(void);
+void kbox_turn_trim(void);
+void kbox_turn_before_fd_install(void);
+void kbox_turn_after_answer(void);
 /* Each receiving thread registers, so that the watcher can stop it. */
 void kbox_watcher_add_receiver(void);
 void kbox_watcher_receiver_done(void);
