@@ -48,7 +48,8 @@ static uint32_t mkdir_at(struct kbox_ext4 *x, uint32_t dir, const char *name)
 
 static double dir_renames(struct kbox_ext4 *x)
 {
-	uint32_t p0 = mkdir_at(x, KBOX_EXT4_ROOT_INO, "p0"), p1 = mkdir_at(x, KBOX_EXT4_ROOT_INO, "p1");
+	uint32_t p0 = mkdir_at(x, KBOX_EXT4_ROOT_INO, "p0"),
+		 p1 = mkdir_at(x, KBOX_EXT4_ROOT_INO, "p1");
 	double t;
 
 	mkdir_at(x, p0, "moving");
@@ -120,8 +121,8 @@ static void run(const char *work, const char *features)
 	printf("%-22s dir renames %6.1f us  dpkg-like %6.1f us  same-dir %6.1f us  "
 	       "open-unlinked %6.1f us  (each per operation, %d ops)\n",
 	       features[0] ? "no journal" : "journal", dir_renames(x) * 1e6 / N,
-	       dpkg_like(x) * 1e6 / N, same_dir_renames(x) * 1e6 / N,
-	       open_unlinked(x) * 1e6 / N, N);
+	       dpkg_like(x) * 1e6 / N, same_dir_renames(x) * 1e6 / N, open_unlinked(x) * 1e6 / N,
+	       N);
 	check(kbox_ext4_close(x), "close");
 	unlink(img);
 }
