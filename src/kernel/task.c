@@ -127,23 +127,36 @@ static struct kbox_task *task_find(pid_t tid)
 }
 
 /* Reads Tgid and PPid of @tid; -ESRCH when the thread is gone. */
+/* The number after "\n@key:\t" in @buf, or -1. */
+static pid_t status_field(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	return p ? (pid_t)atoi(p + strlen(key)) : -1;
+}
+
+/*
+ * Tgid and PPid from /proc/<tid>/status: both come in its first lines
+ * (after Name, escaped at most 64 bytes, Umask and State), so one read of
+ * a small buffer holds them; no stdio, which costs a stat and more reads.
+ */
 static int read_status_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
 {
-	char path[64], line[256];
-	FILE *f;
+	char path[64], buf[1024];
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -ESRCH;
-	*tgid = *ppid = -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "Tgid:", 5))
-			*tgid = atoi(line + 5);
-		else if (!strncmp(line, "PPid:", 5))
-			*ppid = atoi(line + 5);
-	}
-	fclose(f);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	*tgid = status_field(buf, "\nTgid:");
+	*ppid = status_field(buf, "\nPPid:");
 	return (*tgid > 0 && *ppid >= 0) ? 0 : -ESRCH;
 }
 
@@ -382,31 +395,66 @@ void kbox_kernel_exec_commit(struct kbox_task *t)
 	memset(p->sigsys_act, 0, sizeof(p->sigsys_act));
 }
 
+/*
+ * A small /proc file whole, NUL-terminated, in @buf if it fits, else in a
+ * buffer of its own (free it if it is not @buf); NULL if it cannot be read.
+ */
+static char *read_proc_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	char *out = buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, out + len, size - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len == size - 1) {
+			char *bigger = malloc(size * 2);
+
+			if (!bigger)
+				break;
+			memcpy(bigger, out, len);
+			if (out != buf)
+				free(out);
+			out = bigger;
+			size *= 2;
+		}
+	}
+	close(fd);
+	out[len] = '\0';
+	return out;
+}
+
 /* Adopt the unseen children of thread @tid of @t's process: they were forked with @forker's state.
  */
 static void adopt_children_of(struct kbox_task *t, const char *tid)
 {
-	char path[64 + NAME_MAX];
+	char path[64 + NAME_MAX], small[512], *list, *p, *end;
 	struct kbox_task *forker;
-	struct kbox_process *p;
-	FILE *f;
-	int child;
+	struct kbox_process *proc;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)t->proc->tgid, tid);
-	f = fopen(path, "re");
-	if (!f)
+	list = read_proc_file(path, small, sizeof(small));
+	if (!list)
 		return;
 	forker = task_find(atoi(tid));
 	if (!forker || forker->proc != t->proc)
 		forker = t;
-	while (fscanf(f, "%d", &child) == 1) {
-		if (task_find(child) || kbox_kernel_process_find(child))
+	for (p = list;; p = end) {
+		long child = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (task_find((pid_t)child) || kbox_kernel_process_find((pid_t)child))
 			continue;
-		p = process_from(child, t->proc);
-		if (p)
-			task_insert(child, p, fs_from(forker));
+		proc = process_from((pid_t)child, t->proc);
+		if (proc)
+			task_insert((pid_t)child, proc, fs_from(forker));
 	}
-	fclose(f);
+	if (list != small)
+		free(list);
 }
 
 void kbox_kernel_adopt_children(struct kbox_task *t)
