@@ -2,7 +2,6 @@
 /* argv -> config -> pick tier -> run; nothing else. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "intercept/intercept.h"
 #include "kernel/kernel.h"
 #include "lib/log.h"
+#include "lib/rundir.h"
 #include "obs/obs.h"
 #include "vfs/vfs.h"
 
@@ -74,13 +74,11 @@ static int mount_one(const char *guest, const char *host, bool ro)
 /* -S: the recommended view of the host's /dev, /proc, /sys and a private /tmp. */
 static int mount_system_view(void)
 {
-	const char *base = getenv("TMPDIR") ?: "/tmp";
+	int err = kbox_rundir_make(private_tmp, sizeof(private_tmp), "kbox-tmp");
 
-	snprintf(private_tmp, sizeof(private_tmp), "%s/kbox-tmp-XXXXXX", base);
-	if (!mkdtemp(private_tmp)) {
-		kbox_err("cannot make a private /tmp under %s: %s; set TMPDIR", base,
-			 strerror(errno));
-		private_tmp[0] = '\0';
+	if (err) {
+		kbox_err("cannot make a private /tmp under %s: %s; set TMPDIR",
+			 getenv("TMPDIR") ?: "/tmp", strerror(-err));
 		return -1;
 	}
 	chmod(private_tmp, 01777);
@@ -114,22 +112,6 @@ static int setup_mounts(const struct kbox_cli *cli)
 		if (mount_one(cli->binds[i].guest, cli->binds[i].host, cli->binds[i].readonly))
 			return -1;
 	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* The private /tmp of -S goes with the run, whatever the guest left there. */
-static void remove_tree(const char *path)
-{
-	if (path[0])
-		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static int prepare_first(pid_t tgid, void *arg)
@@ -380,7 +362,7 @@ int main(int argc, char **argv)
 	if (check_tier(&cli) || setup_mounts(&cli)) {
 		/* An image opened before a later mount failed is closed clean. */
 		kbox_vfs_fini();
-		remove_tree(private_tmp);
+		kbox_rundir_remove(private_tmp);
 		return KBOX_EXIT_FAILURE;
 	}
 	oc = (struct kbox_obs_config){
@@ -388,7 +370,7 @@ int main(int argc, char **argv)
 	if (kbox_obs_init(&oc)) {
 		kbox_err("cannot open trace file '%s': %s", cli.trace_file, strerror(errno));
 		kbox_vfs_fini();
-		remove_tree(private_tmp);
+		kbox_rundir_remove(private_tmp);
 		return KBOX_EXIT_FAILURE;
 	}
 	rc = run(&cli);
@@ -396,6 +378,6 @@ int main(int argc, char **argv)
 	kbox_kernel_fini();
 	kbox_vfs_owner_fini();
 	kbox_vfs_fini();
-	remove_tree(private_tmp);
+	kbox_rundir_remove(private_tmp);
 	return rc;
 }

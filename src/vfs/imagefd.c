@@ -29,7 +29,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +41,7 @@
 #include <unistd.h>
 
 #include "../fs/ext4/ext4.h"
+#include "../lib/rundir.h"
 #include "image_priv.h"
 
 #define NBUCKETS 4096
@@ -103,15 +103,11 @@ bool kbox_vfs_has_image(void)
 
 int kbox_img_attach(struct kbox_mount *m, struct kbox_ext4 *x, int slot)
 {
-	const char *base = getenv("TMPDIR") ?: "/tmp";
+	int err;
 
-	if (!private_dir[0]) {
-		snprintf(private_dir, sizeof(private_dir), "%s/kbox-img-XXXXXX", base);
-		if (!mkdtemp(private_dir)) {
-			private_dir[0] = '\0';
-			return -errno;
-		}
-	}
+	if (!private_dir[0] &&
+	    (err = kbox_rundir_make(private_dir, sizeof(private_dir), "kbox-img")))
+		return err;
 	m->ext4 = x;
 	m->fd = -1;
 	m->uncached = true; /* the backend has its own dentry cache */
@@ -973,15 +969,6 @@ int kbox_vfs_image_fsync(int fd, bool datasync)
 	return r;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* At exit: every change into its image, references dropped, images closed. */
 void kbox_img_fini(void)
 {
@@ -1009,8 +996,6 @@ void kbox_img_fini(void)
 			m->ext4 = NULL;
 		}
 	}
-	if (private_dir[0])
-		nftw(private_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	private_dir[0] = '\0';
+	kbox_rundir_remove(private_dir);
 	any_image = false;
 }

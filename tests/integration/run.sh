@@ -509,11 +509,15 @@ run_procs() {
 		selected "$name" || continue
 		need_kbox "$name" || continue
 		: >"$pidfile"
-		local AS_USER
+		local AS_USER tmpd=$work/tmpdir-$sig
 		as_user_prefix
+		# kbox's private /tmp goes under a TMPDIR of this case's own, so
+		# that what is left there after the kill can be seen.
+		rm -rf "$tmpd" && mkdir -p "$tmpd"
+		[ "$(id -u)" = 0 ] && chown "$(test_uid):$(test_gid)" "$tmpd"
 		# A background job of a non-interactive shell starts with SIGINT
 		# ignored: give kbox the default disposition, as a terminal would.
-		"${AS_USER[@]}" env --default-signal=INT "$KBOX" -S "$bb" -- /bin/sh -c \
+		"${AS_USER[@]}" env --default-signal=INT TMPDIR="$tmpd" "$KBOX" -S "$bb" -- /bin/sh -c \
 			'sleep 1000 & echo $! >>/pids; sleep 1000 & echo $! >>/pids; echo $$ >>/pids; wait' \
 			>"$work/out" 2>&1 </dev/null &
 		kpid=$!
@@ -534,6 +538,17 @@ run_procs() {
 		fi
 		wait "$kpid" 2>/dev/null || true
 		stray_check "$name" "$pidfile"
+		# The reaper removes the private /tmp once kbox is gone.
+		for _ in $(seq 50); do
+			[ -z "$(ls -A "$tmpd")" ] && break
+			sleep 0.1
+		done
+		if [ -z "$(ls -A "$tmpd")" ]; then
+			t_pass "$name.no_private_dirs_left"
+		else
+			t_fail "$name.no_private_dirs_left" "left in TMPDIR after kbox was killed:" \
+				"$(ls -la "$tmpd")"
+		fi
 	done
 
 	# Listing /proc in the guest gives the guest's processes (the shell, a

@@ -29,6 +29,7 @@
 
 #include "../../lib/log.h"
 #include "../../lib/proctree.h"
+#include "../../lib/rundir.h"
 #include "../../loader/loader.h"
 #include "../landlock.h"
 
@@ -155,6 +156,9 @@ static __attribute__((noreturn)) void reaper_main(const struct kbox_launch *l,
 			break;
 	}
 	kill_all_guests();
+	/* kbox cannot clean up after itself once killed: its directories go here. */
+	if (supervisor_died)
+		kbox_rundir_remove_all();
 	_exit(0);
 }
 
