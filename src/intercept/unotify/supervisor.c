@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The seccomp user-notify supervisor: a few threads take turns receiving
- * the notified syscalls of every guest task and answer them one at a time
- * (the kernel state has one lock). Several receivers matter for correctness, not only
- * speed: until a notification is received, a signal to the guest aborts
- * it and the call fails with EINTR where Linux would not fail; once it is
- * received (WAIT_KILLABLE_RECV), only a fatal signal can.
+ * the notified syscalls of every guest task (turns.c) and answer them one
+ * at a time (the kernel state has one lock). Several receivers matter for
+ * correctness, not only speed: until a notification is received, a signal
+ * to the guest aborts it and the call fails with EINTR where Linux would
+ * not fail; once it is received (WAIT_KILLABLE_RECV), only a fatal signal
+ * can.
  *
  * Lifecycle of one notification (struct seccomp_notif):
  *   RECV        the guest task sleeps in the kernel (killable only when
@@ -25,7 +26,6 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +52,6 @@
 #endif
 
 static int listener = -1;
-
 /* Kernel state, the dispatch table's handlers and statistics: one at a time. */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 
