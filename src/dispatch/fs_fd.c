@@ -311,17 +311,27 @@ static bool is_opath(int kfd)
 	return fl >= 0 && (fl & O_PATH);
 }
 
+/* kbox's copy of the guest fd in argument 0 of a sync call, or -EBADF. */
+static int sync_target(struct kbox_request *req)
+{
+	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]);
+
+	if (kfd < 0)
+		return -EBADF;
+	if (is_opath(kfd)) {
+		close(kfd);
+		return -EBADF;
+	}
+	return kfd;
+}
+
 /* fsync, fdatasync (IMAGE): an image file's memfd goes back into the image. */
 static struct kbox_result do_fsync(struct kbox_request *req, bool datasync)
 {
-	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+	int kfd = sync_target(req), r;
 
 	if (kfd < 0)
-		return fs_ret(-EBADF);
-	if (is_opath(kfd)) {
-		close(kfd);
-		return fs_ret(-EBADF);
-	}
+		return fs_ret(kfd);
 	r = kbox_vfs_image_fsync(kfd, datasync);
 	close(kfd);
 	return r == 1 ? kbox_res_continue() : fs_ret(r);
@@ -347,14 +357,10 @@ struct kbox_result sys_sync(struct kbox_request *req)
 
 struct kbox_result sys_syncfs(struct kbox_request *req)
 {
-	int kfd = req->tier->get_guest_fd(req, (int)req->args[0]), r;
+	int kfd = sync_target(req), r;
 
 	if (kfd < 0)
-		return fs_ret(-EBADF);
-	if (is_opath(kfd)) {
-		close(kfd);
-		return fs_ret(-EBADF);
-	}
+		return fs_ret(kfd);
 	r = kbox_vfs_image_fsync(kfd, false);
 	close(kfd);
 	if (r == 1)

@@ -126,8 +126,7 @@ static struct kbox_task *task_find(pid_t tid)
 	return NULL;
 }
 
-/* Reads Tgid and PPid of @tid; -ESRCH when the thread is gone. */
-/* The number after "\n@key:\t" in @buf, or -1. */
+/* The number after @key (a line's start, as "\nTgid:") in @buf, or -1. */
 static pid_t status_field(const char *buf, const char *key)
 {
 	const char *p = strstr(buf, key);
@@ -136,27 +135,50 @@ static pid_t status_field(const char *buf, const char *key)
 }
 
 /*
- * Tgid and PPid from /proc/<tid>/status: both come in its first lines
- * (after Name, escaped at most 64 bytes, Umask and State), so one read of
- * a small buffer holds them; no stdio, which costs a stat and more reads.
+ * A small /proc file whole, NUL-terminated, in @buf if it fits, else in a
+ * buffer of its own (free it if it is not @buf); NULL if it cannot be read.
  */
+static char *read_proc_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	char *out = buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	while ((n = read(fd, out + len, size - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len == size - 1) {
+			char *bigger = malloc(size * 2);
+
+			if (!bigger)
+				break;
+			memcpy(bigger, out, len);
+			if (out != buf)
+				free(out);
+			out = bigger;
+			size *= 2;
+		}
+	}
+	close(fd);
+	out[len] = '\0';
+	return out;
+}
+
+/* Tgid and PPid of @tid from /proc/<tid>/status; -ESRCH when the thread is gone. */
 static int read_status_ids(pid_t tid, pid_t *tgid, pid_t *ppid)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd;
+	char path[64], small[2048], *buf;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	buf = read_proc_file(path, small, sizeof(small));
+	if (!buf)
 		return -ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
 	*tgid = status_field(buf, "\nTgid:");
 	*ppid = status_field(buf, "\nPPid:");
+	if (buf != small)
+		free(buf);
 	return (*tgid > 0 && *ppid >= 0) ? 0 : -ESRCH;
 }
 
@@ -393,38 +415,6 @@ void kbox_kernel_exec_commit(struct kbox_task *t)
 	/* Linux resets a caught signal's handler at exec; the stub owns SIGSYS again. */
 	p->sigsys_act_set = false;
 	memset(p->sigsys_act, 0, sizeof(p->sigsys_act));
-}
-
-/*
- * A small /proc file whole, NUL-terminated, in @buf if it fits, else in a
- * buffer of its own (free it if it is not @buf); NULL if it cannot be read.
- */
-static char *read_proc_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	char *out = buf;
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	while ((n = read(fd, out + len, size - 1 - len)) > 0) {
-		len += (size_t)n;
-		if (len == size - 1) {
-			char *bigger = malloc(size * 2);
-
-			if (!bigger)
-				break;
-			memcpy(bigger, out, len);
-			if (out != buf)
-				free(out);
-			out = bigger;
-			size *= 2;
-		}
-	}
-	close(fd);
-	out[len] = '\0';
-	return out;
 }
 
 /* Adopt the unseen children of thread @tid of @t's process: they were forked with @forker's state.
