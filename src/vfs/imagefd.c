@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "../fs/ext4/ext4.h"
+#include "../lib/fdtable.h"
 #include "../lib/rundir.h"
 #include "image_priv.h"
 
@@ -57,6 +58,7 @@ struct obj {
 	bool wr;       /* opened for writing once: shared mappings may change it unseen */
 	bool on_disk;  /* a spill file: its pages are the host's to reclaim */
 	bool busy;     /* held by some process, at the last scan */
+	bool counted;  /* @held is right unless it was opened for writing since */
 	uint64_t used; /* when it was last opened (a counter) */
 	uint64_t held; /* memory it held, at the last count */
 	dev_t hdev;
@@ -341,7 +343,11 @@ static bool more_fds(void)
 		return false;
 	raised = true;
 	rl.rlim_cur = rl.rlim_max;
-	return setrlimit(RLIMIT_NOFILE, &rl) == 0;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return false;
+	/* Kbox has threads now: one RCU wait for the growth, not one per doubling. */
+	kbox_fdtable_reserve(16384);
+	return true;
 }
 
 /* ---- the budget of retained copies ---- */
@@ -349,9 +355,12 @@ static bool more_fds(void)
 /*
  * Bytes of memfds and number of copies kbox keeps before it looks for
  * copies to drop: a quarter of the memory it may use (within
- * [32 MiB, 2 GiB]) and 1024 copies (or a quarter of the fd limit), or
+ * [32 MiB, 2 GiB]) and 4096 copies (or a quarter of the fd limit), or
  * KBOX_IMAGE_BUDGET=BYTES[,COUNT]. Spill files count in the number only:
- * their pages are reclaimable.
+ * their pages are reclaimable. The count is the one a tree walk meets: a
+ * walk of more files than it (tar, find -exec, a test suite) drops and makes
+ * every copy again, at about 100 us each (the Python 3.11 library in
+ * Debian has about 1,100 files, /usr about 8,000).
  */
 static struct {
 	uint64_t max_bytes, max_files;	 /* the budget */
@@ -370,7 +379,7 @@ static void budget_init(void)
 	budget.max_bytes = budget.max_bytes < (32ull << 20)  ? 32ull << 20
 			   : budget.max_bytes > (2ull << 30) ? 2ull << 30
 							     : budget.max_bytes;
-	budget.max_files = 1024;
+	budget.max_files = 4096;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
 	    rl.rlim_max / 4 < budget.max_files)
 		budget.max_files = rl.rlim_max / 4 > 16 ? rl.rlim_max / 4 : 16;
@@ -392,12 +401,22 @@ static void account_new(const struct obj *o, uint64_t size)
 		budget.bytes += size;
 }
 
-/* Memory a copy holds: a memfd's pages (holes cost nothing). */
-static uint64_t held_bytes(const struct obj *o)
+/*
+ * Memory a copy holds: a memfd's pages (holes cost nothing). Only one
+ * opened for writing can have grown unseen, so the others are counted once
+ * (an fstat of each copy at every count cost 8 us per new copy at 900).
+ */
+static uint64_t held_bytes(struct obj *o)
 {
 	struct stat ms;
 
-	return o->on_disk || fstat(o->fd, &ms) < 0 ? 0 : (uint64_t)ms.st_blocks * 512;
+	if (o->on_disk)
+		return 0;
+	if ((o->wr || !o->counted) && fstat(o->fd, &ms) == 0) {
+		o->held = (uint64_t)ms.st_blocks * 512;
+		o->counted = true;
+	}
+	return o->held;
 }
 
 static void busy_unless_own(struct obj *o, int self_fd)
@@ -469,10 +488,9 @@ static size_t collect(struct obj **v)
 		for (struct obj *o = ino_tab[b]; o; o = o->by_ino) {
 			if (!S_ISREG(o->type) || o->fd < 0)
 				continue;
-			o->held = held_bytes(o);
 			o->busy = false;
 			budget.files++;
-			budget.bytes += o->held;
+			budget.bytes += held_bytes(o);
 			if (v)
 				v[n++] = o;
 		}
@@ -695,6 +713,7 @@ int kbox_imgfd_setattr(const struct kbox_mount *m, uint32_t ino, const struct kb
 			fchmod(o->fd, (sa->mode & 0777) | 0600);
 		/* The memfd is what open fds see: truncate it, the image follows. */
 		if (r == 0 && (sa->valid & KBOX_EXT4_SET_SIZE)) {
+			o->counted = false;
 			r = ftruncate(o->fd, (off_t)sa->size) < 0 ? -errno : write_back(o);
 			r = r < 0 ? r : 1;
 		}

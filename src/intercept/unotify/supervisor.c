@@ -39,6 +39,7 @@
 
 #include "../../dispatch/dispatch.h"
 #include "../../kernel/kernel.h"
+#include "../../lib/fdtable.h"
 #include "../../lib/log.h"
 #include "../../loader/loader.h"
 #include "../../obs/obs.h"
@@ -282,8 +283,11 @@ static void *serve_loop(void *arg)
 static int serve(int status_fd, int *status)
 {
 	pthread_t extra[KBOX_RECEIVERS - 1];
-	int n = 0, err = kbox_watcher_start(status_fd);
+	int n = 0, err;
 
+	/* While kbox has one thread, growing costs no RCU wait (image copies hold fds). */
+	kbox_fdtable_reserve(1024);
+	err = kbox_watcher_start(status_fd);
 	if (err)
 		return err;
 	while (n < KBOX_RECEIVERS - 1 && pthread_create(&extra[n], NULL, serve_loop, NULL) == 0)
