@@ -28,7 +28,7 @@ struct first_exec {
 	char path[PATH_MAX];
 };
 
-static char private_tmp[PATH_MAX];
+static char private_tmp[PATH_MAX], private_shm[PATH_MAX];
 
 /* An ext2/3/4 superblock has its magic 0xEF53 at byte 1080. */
 static bool looks_like_ext_image(const char *path)
@@ -71,7 +71,31 @@ static int mount_one(const char *guest, const char *host, bool ro)
 	return err;
 }
 
-/* -S: the recommended view of the host's /dev, /proc, /sys and a private /tmp. */
+/*
+ * -S: /dev/shm is the guest's own too, as a container's is: the host's
+ * POSIX shared memory is other programs' (and kbox keeps the copies of an
+ * image's files there, which the guest must reach only through kbox).
+ * On tmpfs beside them where it can, else under $TMPDIR.
+ */
+static int mount_private_shm(void)
+{
+	struct stat st;
+	int err;
+
+	if (stat("/dev/shm", &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	err = kbox_rundir_make_in("/dev/shm", private_shm, sizeof(private_shm), "kbox-shm");
+	if (err)
+		err = kbox_rundir_make(private_shm, sizeof(private_shm), "kbox-shm");
+	if (err) {
+		kbox_err("cannot make a private /dev/shm: %s; set TMPDIR", strerror(-err));
+		return -1;
+	}
+	chmod(private_shm, 01777);
+	return mount_one("/dev/shm", private_shm, false);
+}
+
+/* -S: the recommended view of the host's /dev, /proc, /sys and a private /tmp and /dev/shm. */
 static int mount_system_view(void)
 {
 	int err = kbox_rundir_make(private_tmp, sizeof(private_tmp), "kbox-tmp");
@@ -85,7 +109,7 @@ static int mount_system_view(void)
 	if (mount_one("/dev", "/dev", false) || mount_one("/proc", "/proc", false) ||
 	    mount_one("/sys", "/sys", true) || mount_one("/tmp", private_tmp, false))
 		return -1;
-	return 0;
+	return mount_private_shm();
 }
 
 /* An image root: opened (validated, locked) by the ext4 backend. */
@@ -362,7 +386,7 @@ int main(int argc, char **argv)
 	if (check_tier(&cli) || setup_mounts(&cli)) {
 		/* An image opened before a later mount failed is closed clean. */
 		kbox_vfs_fini();
-		kbox_rundir_remove(private_tmp);
+		kbox_rundir_remove_all();
 		return KBOX_EXIT_FAILURE;
 	}
 	oc = (struct kbox_obs_config){
@@ -370,7 +394,7 @@ int main(int argc, char **argv)
 	if (kbox_obs_init(&oc)) {
 		kbox_err("cannot open trace file '%s': %s", cli.trace_file, strerror(errno));
 		kbox_vfs_fini();
-		kbox_rundir_remove(private_tmp);
+		kbox_rundir_remove_all();
 		return KBOX_EXIT_FAILURE;
 	}
 	rc = run(&cli);
@@ -378,6 +402,6 @@ int main(int argc, char **argv)
 	kbox_kernel_fini();
 	kbox_vfs_owner_fini();
 	kbox_vfs_fini();
-	kbox_rundir_remove(private_tmp);
+	kbox_rundir_remove_all();
 	return rc;
 }

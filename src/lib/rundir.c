@@ -15,13 +15,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define RUNDIRS_MAX 4
+#define RUNDIRS_MAX 8
 
 static char made[RUNDIRS_MAX][PATH_MAX];
 
 int kbox_rundir_make(char *path, size_t size, const char *prefix)
 {
-	const char *base = getenv("TMPDIR") ?: "/tmp";
+	return kbox_rundir_make_in(getenv("TMPDIR") ?: "/tmp", path, size, prefix);
+}
+
+int kbox_rundir_make_in(const char *base, char *path, size_t size, const char *prefix)
+{
 	int slot = 0;
 
 	while (slot < RUNDIRS_MAX && made[slot][0])

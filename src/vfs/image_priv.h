@@ -41,11 +41,22 @@ int kbox_imgfd_standin_path(const struct kbox_mount *m, uint32_t ino, char *path
 
 /*
  * The host copy of regular file @ino (@size bytes) for its first open: a
- * memfd, or above the spill threshold an unlinked file on a disk file
- * system (*@on_disk), filled from the image by in-kernel copies
- * (imagestore.c). Returns the fd or -errno.
+ * file in kbox's copy directory on tmpfs (*@named), else a memfd, or above
+ * the spill threshold an unlinked file on a disk file system (*@on_disk),
+ * filled from the image by in-kernel copies (imagestore.c). Returns the fd
+ * or -errno.
  */
-int kbox_imgstore_make(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *on_disk);
+int kbox_imgstore_make(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *on_disk,
+		       bool *named);
+/* Choose the copy directory (before the reaper is forked: it removes it), and remove it. */
+int kbox_imgstore_init(void);
+void kbox_imgstore_fini(void);
+/* A new open file description of @ino's named copy, with open(2) @flags. */
+int kbox_imgstore_reopen(const struct kbox_mount *m, uint32_t ino, int flags);
+/* Remove @ino's named copy from the directory (kbox has dropped it). */
+void kbox_imgstore_unlink(const struct kbox_mount *m, uint32_t ino);
+/* @path (an fd's link) is a named copy: its image inode. */
+bool kbox_imgstore_named_ino(const char *path, size_t len, uint32_t *ino);
 /* The memory kbox may still use: MemAvailable or its cgroup's room, whichever is less. */
 uint64_t kbox_imgstore_room(void);
 /* @path (as /proc shows a spill file: "DIR/#INO (deleted)") is a spill file: its host inode. */
@@ -60,7 +71,7 @@ dev_t kbox_imgstore_spill_dev(void);
  * caller must treat everything as in use).
  */
 struct kbox_imguse_ref {
-	bool memfd;   /* a memfd named by its image inode @ino (an fd's link) */
+	bool memfd;   /* a memory copy named by its image inode @ino (memfd or named copy) */
 	uint64_t ino; /* else the host inode @ino on @dev */
 	dev_t dev;
 	int self_fd; /* the fd number when the holder is kbox's own fd table, else -1 */

@@ -54,9 +54,10 @@ struct obj {
 	const struct kbox_mount *mnt;
 	uint32_t ino;
 	mode_t type;
-	int fd;	       /* memfd or spill file; -1 for a stand-in (opened by path) */
+	int fd;	       /* memory copy or spill file; -1 for a stand-in (opened by path) */
 	bool wr;       /* opened for writing once: shared mappings may change it unseen */
 	bool on_disk;  /* a spill file: its pages are the host's to reclaim */
+	bool named;    /* a named copy: reopened by name, unlinked when dropped */
 	bool busy;     /* held by some process, at the last scan */
 	bool counted;  /* @held is right unless it was opened for writing since */
 	uint64_t used; /* when it was last opened (a counter) */
@@ -110,6 +111,7 @@ int kbox_img_attach(struct kbox_mount *m, struct kbox_ext4 *x, int slot)
 	if (!private_dir[0] &&
 	    (err = kbox_rundir_make(private_dir, sizeof(private_dir), "kbox-img")))
 		return err;
+	kbox_imgstore_init();
 	m->ext4 = x;
 	m->fd = -1;
 	m->uncached = true; /* the backend has its own dentry cache */
@@ -302,7 +304,8 @@ static int obj_host(struct obj *o, const struct stat *st)
 	int r;
 
 	if (S_ISREG(o->type)) {
-		r = kbox_imgstore_make(o->mnt, o->ino, (uint64_t)st->st_size, &o->on_disk);
+		r = kbox_imgstore_make(o->mnt, o->ino, (uint64_t)st->st_size, &o->on_disk,
+				       &o->named);
 		if (r < 0)
 			return r;
 		o->fd = r;
@@ -326,6 +329,17 @@ static int obj_host(struct obj *o, const struct stat *st)
 	o->hdev = hs.st_dev;
 	o->hino = hs.st_ino;
 	return 0;
+}
+
+/* Forget a host object obj_host() failed to finish. */
+static void obj_host_undo(struct obj *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	if (o->named)
+		kbox_imgstore_unlink(o->mnt, o->ino);
+	o->fd = -1;
+	o->named = false;
 }
 
 /*
@@ -466,6 +480,8 @@ static bool drop(struct obj *o)
 	unlink_obj(o);
 	kbox_ext4_iput(o->mnt->ext4, o->ino);
 	close(o->fd);
+	if (o->named)
+		kbox_imgstore_unlink(o->mnt, o->ino);
 	free(o->guest);
 	free(o);
 	return true;
@@ -596,14 +612,11 @@ static struct obj *obj_get(const struct kbox_mount *m, uint32_t ino, const struc
 	kbox_ext4_iget(m->ext4, ino);
 	*err = obj_host(o, st);
 	if (*err == -EMFILE && more_fds()) {
-		if (o->fd >= 0)
-			close(o->fd);
-		o->fd = -1;
+		obj_host_undo(o);
 		*err = obj_host(o, st);
 	}
 	if (*err < 0) {
-		if (o->fd >= 0)
-			close(o->fd);
+		obj_host_undo(o);
 		kbox_ext4_iput(m->ext4, ino);
 		free(o->guest);
 		free(o);
@@ -642,6 +655,8 @@ static int reopen(struct obj *o, const char *path, int oflags)
 	int flags = kbox_imgfd_flags(oflags) & ~(O_DIRECT | O_NOATIME);
 	int dirfd = AT_FDCWD;
 
+	if (o->named)
+		return kbox_imgstore_reopen(o->mnt, o->ino, flags);
 	if (S_ISREG(o->type) && (dirfd = self_fd_dir()) < 0)
 		return -1;
 	return openat(dirfd, path, flags);
@@ -750,7 +765,7 @@ int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *
 
 int kbox_img_guest_of_memfd(const char *path, char *out, size_t size)
 {
-	unsigned ino;
+	uint32_t ino;
 	ino_t hino;
 	struct obj *o = NULL;
 	int n = -ENOENT;
@@ -765,7 +780,8 @@ int kbox_img_guest_of_memfd(const char *path, char *out, size_t size)
 		pthread_mutex_unlock(&lock);
 		return n >= (int)size ? -ENAMETOOLONG : n;
 	}
-	if (sscanf(path, "/memfd:kbox-image:%u", &ino) != 1)
+	if (sscanf(path, "/memfd:kbox-image:%u", &ino) != 1 &&
+	    !kbox_imgstore_named_ino(path, strlen(path), &ino))
 		return n;
 	pthread_mutex_lock(&lock);
 	for (int i = 0; !o && i < kbox_vfs_nmounts(); i++)
@@ -1016,5 +1032,6 @@ void kbox_img_fini(void)
 		}
 	}
 	kbox_rundir_remove(private_dir);
+	kbox_imgstore_fini();
 	any_image = false;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Which host copies of image files (memfds, spill files) some process
+ * Which host copies of image files (memfds, named copies, spill files) some process
  * still uses, so that kbox may drop its own reference to the others.
  *
  * kbox cannot be told when the last guest fd of a memfd closes (a lease
@@ -54,16 +54,18 @@ static bool gone(int e)
 
 /*
  * The copy an fd's link names, from the name alone (no stat of every fd):
- * a memfd is "/memfd:kbox-image:INO (deleted)" with the image's inode, a
- * spill file "DIR/#INO (deleted)" with its host inode. A guest's own memfd
- * of the same name only makes kbox keep a copy longer.
+ * a memfd is "/memfd:kbox-image:INO (deleted)" and a named copy
+ * "DIR/kbox-image:INO@MINOR" with the image's inode, a spill file
+ * "DIR/#INO (deleted)" with its host inode. A guest's own memfd of the same
+ * name only makes kbox keep a copy longer.
  */
 static bool ref_of_link(const char *link, size_t len, struct kbox_imguse_ref *ref)
 {
-	unsigned ino;
+	uint32_t ino;
 	ino_t hino;
 
-	if (sscanf(link, "/memfd:kbox-image:%u", &ino) == 1) {
+	if (sscanf(link, "/memfd:kbox-image:%u", &ino) == 1 ||
+	    kbox_imgstore_named_ino(link, len, &ino)) {
 		*ref = (struct kbox_imguse_ref){.memfd = true, .ino = ino};
 		return true;
 	}

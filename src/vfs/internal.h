@@ -148,7 +148,10 @@ int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_name
  */
 int kbox_img_guest_of_host(dev_t dev, ino_t ino, char *out, size_t size, dev_t *gdev,
 			   unsigned *gino);
-/* The same by a copy's name ("/memfd:kbox-image:INO", a spill file's "DIR/#INO"), for numa_maps. */
+/*
+ * The same by a copy's name ("/memfd:kbox-image:INO", a named copy's
+ * "DIR/kbox-image:INO@MINOR", a spill file's "DIR/#INO"), for numa_maps.
+ */
 int kbox_img_guest_of_memfd(const char *path, char *out, size_t size);
 /* linkat(fd, "", AT_EMPTY_PATH) of an image object: 1 when @fd is none. */
 int kbox_vfs_image_link_fd(int fd, const struct kbox_lookup_ctx *ctx,

@@ -176,8 +176,8 @@ static const char *map_path(const char *line)
 }
 
 /*
- * An image file's memfd: the line with the image's device, inode and guest
- * path (found by the memfd's device and inode), padded as Linux pads it.
+ * An image file's copy: the line with the image's device, inode and guest
+ * path (found by the copy's device and inode), padded as Linux pads it.
  */
 static bool image_line(FILE *out, const char *line)
 {
@@ -218,9 +218,8 @@ static void map_line(FILE *out, const char *line)
 	}
 	len = strcspn(path, "\n");
 	del = len > dlen && !memcmp(path + len - dlen, deleted, dlen);
-	/* An image file's copy: a memfd, or a spill file ("DIR/#INO (deleted)") */
-	if ((!strncmp(path, "/memfd:kbox-image", 17) || (del && kbox_vfs_has_image())) &&
-	    image_line(out, line))
+	/* An image file's copy (a memfd, a named copy, a spill file): by its device and inode. */
+	if (kbox_vfs_has_image() && image_line(out, line))
 		return;
 	/* (a memfd's name is no path, even where the host's / is a guest mount) */
 	if (!strncmp(path, "/memfd:", 7) ||

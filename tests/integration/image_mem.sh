@@ -77,14 +77,14 @@ kbox_pid_of() {
 	done
 }
 
-# copies_of PID: "COUNT BYTES": image file copies (memfds, spill files) PID holds, and the
-# memory their memfds use.
+# copies_of PID: "COUNT BYTES": image file copies (memfds, named copies on tmpfs, spill
+# files) PID holds, and the memory the memory copies use.
 copies_of() {
 	local pid=$1 f l n=0 b=0
 	for f in /proc/"$pid"/fd/*; do
 		l=$(readlink "$f" 2>/dev/null) || continue
 		case $l in
-		/memfd:kbox-image:*)
+		/memfd:kbox-image:* | */kbox-image:*)
 			n=$((n + 1))
 			b=$((b + $(stat -L -c '%b * %B' "$f" 2>/dev/null || echo 0)))
 			;;

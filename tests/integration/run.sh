@@ -393,6 +393,12 @@ run_image_cli() {
 		/bin/sh -c 'ls -ln /etc/x | { read -r m n u g r; echo $u $g; }'
 	expect_kbox image/system_root 0 '^x ok$' -S "$rimg" -- \
 		/bin/sh -c 'echo x >/tmp/t && test -r /proc/self/status && echo $(cat /tmp/t) ok'
+	# The guest's /dev/shm is its own: kbox's copies of image files, kept in
+	# a directory of /dev/shm on the host, are out of its reach.
+	expect_kbox image/shm_private 0 '^0 x$' -S "$rimg" -- /bin/sh -c \
+		'cat /etc/passwd >/dev/null && n=$(ls -A /dev/shm | wc -l) &&
+		 echo x >/dev/shm/f && echo $n $(cat /dev/shm/f)'
+	image_killed_leaves_no_copies "$img"
 	expect_kbox image/mount_own_dev 0 '^different$' -S "$rimg" -- \
 		/bin/sh -c '[ "$(stat -c %d /)" != "$(stat -c %d /proc)" ] && echo different'
 	expect_kbox image/not_an_image 125 'neither' -r "$work/plainfile" -- /bin/true
@@ -405,6 +411,42 @@ run_image_cli() {
 	expect_kbox image/clean_after_bad_trace 0 '^ok$' -r "$img" -- /bin/echo ok
 	expect_fsck image/fsck_clean "$img"
 	expect_fsck image/fsck_clean_root_owned "$rimg"
+}
+
+# kbox_shm_dirs: the run directories kbox keeps in /dev/shm (copies of image
+# files, -S's private /dev/shm), one per line.
+kbox_shm_dirs() {
+	find /dev/shm -maxdepth 1 -name 'kbox-*' 2>/dev/null | sort
+}
+
+# image_killed_leaves_no_copies IMAGE: kbox killed while the guest holds
+# copies of image files: its reaper removes their directory.
+image_killed_leaves_no_copies() {
+	local name=image/killed_leaves_no_copies before kpid AS_USER
+	selected "$name" || return 0
+	need_kbox "$name" || return 0
+	before=$(kbox_shm_dirs)
+	as_user_prefix
+	# --read-only: a kill leaves an image opened read-write to e2fsck -p.
+	"${AS_USER[@]}" "$KBOX" -S "$1" --read-only -- /bin/sh -c \
+		'exec 3</bin/busybox; echo ready; exec sleep 1000' >"$work/out" 2>&1 </dev/null &
+	kpid=$!
+	for _ in $(seq 100); do grep -q '^ready$' "$work/out" && break; sleep 0.1; done
+	if [ "$(kbox_shm_dirs)" = "$before" ]; then
+		kill -KILL "$kpid" 2>/dev/null || true
+		wait "$kpid" 2>/dev/null || true
+		t_skip "$name" "no copies in /dev/shm here (memfds)"
+		return 0
+	fi
+	kill -KILL "$kpid" 2>/dev/null || true
+	wait "$kpid" 2>/dev/null || true
+	for _ in $(seq 50); do [ "$(kbox_shm_dirs)" = "$before" ] && break; sleep 0.1; done
+	if [ "$(kbox_shm_dirs)" = "$before" ]; then
+		t_pass "$name"
+	else
+		t_fail "$name" "left in /dev/shm after kbox was killed:" \
+			"$(comm -13 <(echo "$before") <(kbox_shm_dirs))"
+	fi
 }
 
 # ---- packages --------------------------------------------------------------
@@ -509,7 +551,8 @@ run_procs() {
 		selected "$name" || continue
 		need_kbox "$name" || continue
 		: >"$pidfile"
-		local AS_USER tmpd=$work/tmpdir-$sig
+		local AS_USER tmpd=$work/tmpdir-$sig shm_before
+		shm_before=$(kbox_shm_dirs)
 		as_user_prefix
 		# kbox's private /tmp goes under a TMPDIR of this case's own, so
 		# that what is left there after the kill can be seen.
@@ -538,16 +581,19 @@ run_procs() {
 		fi
 		wait "$kpid" 2>/dev/null || true
 		stray_check "$name" "$pidfile"
-		# The reaper removes the private /tmp once kbox is gone.
+		# The reaper removes the private /tmp and /dev/shm once kbox is gone.
 		for _ in $(seq 50); do
-			[ -z "$(ls -A "$tmpd")" ] && break
+			[ -z "$(ls -A "$tmpd")" ] && [ "$(kbox_shm_dirs)" = "$shm_before" ] && break
 			sleep 0.1
 		done
-		if [ -z "$(ls -A "$tmpd")" ]; then
-			t_pass "$name.no_private_dirs_left"
-		else
+		if [ -n "$(ls -A "$tmpd")" ]; then
 			t_fail "$name.no_private_dirs_left" "left in TMPDIR after kbox was killed:" \
 				"$(ls -la "$tmpd")"
+		elif [ "$(kbox_shm_dirs)" != "$shm_before" ]; then
+			t_fail "$name.no_private_dirs_left" "left in /dev/shm after kbox was killed:" \
+				"$(comm -13 <(echo "$shm_before") <(kbox_shm_dirs))"
+		else
+			t_pass "$name.no_private_dirs_left"
 		fi
 	done
 

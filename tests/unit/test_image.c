@@ -230,7 +230,7 @@ static int no_guests(int (*fn)(pid_t pid, void *arg), void *arg)
 	return 0; /* this test process is kbox and its own only "guest" */
 }
 
-/* Image file copies this process holds: memfds and spill files. */
+/* Image file copies this process holds: memfds, named copies and spill files. */
 static int count_copies(void)
 {
 	char path[64], link[PATH_MAX];
@@ -247,7 +247,7 @@ static int count_copies(void)
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
-		n += !strncmp(link, "/memfd:kbox-image:", 18) || strstr(link, "/#") != NULL;
+		n += strstr(link, "kbox-image:") != NULL || strstr(link, "/#") != NULL;
 	}
 	closedir(d);
 	return n;
@@ -320,6 +320,117 @@ Test(image, budget_drops_unused_copies_keeps_held_ones)
 	}
 }
 
+/* The copy directory of the image mounted with KBOX_IMAGE_COPY_DIR=@where, from fd @fd's link. */
+static void remount_with_copies_in(const char *where)
+{
+	kbox_vfs_fini();
+	setenv("KBOX_IMAGE_COPY_DIR", where, 1);
+	cr_assert_eq(kbox_vfs_mount_image("/", img, false, NULL, 0), 0);
+}
+
+static void link_of(int fd, char *link, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, size - 1);
+	cr_assert_gt(n, 0);
+	link[n] = '\0';
+}
+
+/* Entries in the directory holding @copy_link's file. */
+static int files_beside(const char *copy_link)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "%s", copy_link);
+	*strrchr(dir, '/') = '\0';
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(image, copies_are_files_on_tmpfs_reopened_by_name)
+{
+	char link[PATH_MAX], link2[PATH_MAX], dir[PATH_MAX], buf[64];
+	struct stat st;
+	int fd, fd2;
+
+	remount_with_copies_in("/dev/shm");
+	fd = kbox_vfs_open(&ctx, "/etc/f", O_RDONLY, 0, NULL);
+	cr_assert_geq(fd, 0);
+	link_of(fd, link, sizeof(link));
+	if (!strncmp(link, "/memfd:", 7))
+		cr_skip_test("/dev/shm is no tmpfs that allows exec here (a memfd was used)");
+	cr_expect(!strncmp(link, "/dev/shm/kbox-copies-", 21) && strstr(link, "/kbox-image:"),
+		  "not a named copy: %s", link);
+	/* A second open is its own open file description of the same file. */
+	cr_assert_eq(read(fd, buf, 2), 2);
+	fd2 = kbox_vfs_open(&ctx, "/etc/f", O_RDONLY, 0, NULL);
+	cr_assert_geq(fd2, 0);
+	link_of(fd2, link2, sizeof(link2));
+	cr_expect_str_eq(link2, link);
+	cr_assert_eq(read(fd2, buf, 6), 6);
+	cr_expect_eq(memcmp(buf, "hello\n", 6), 0);
+	cr_expect_eq(fcntl(fd2, F_GETFL) & O_ACCMODE, O_RDONLY);
+	cr_expect_eq(write(fd2, "x", 1), -1, "a read-only open of the copy writes");
+	close(fd);
+	close(fd2);
+	/* The run's directory goes with the image. */
+	snprintf(dir, sizeof(dir), "%s", link);
+	*strrchr(dir, '/') = '\0';
+	kbox_vfs_fini();
+	cr_expect_neq(stat(dir, &st), 0, "%s is left after the image was closed", dir);
+	cr_assert_eq(kbox_vfs_mount_image("/", img, false, NULL, 0), 0);
+}
+
+Test(image, dropped_copies_leave_no_files_behind)
+{
+	char name[32], link[PATH_MAX];
+	int fd;
+
+	remount_with_copies_in("/dev/shm");
+	setenv("KBOX_IMAGE_BUDGET", "4096,2", 1);
+	kbox_vfs_set_guest_walk(no_guests);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "/g%d", i);
+		fd = kbox_vfs_open(&ctx, name, O_CREAT | O_RDWR, 0644, NULL);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, name, strlen(name)), (ssize_t)strlen(name));
+		if (i == 39)
+			link_of(fd, link, sizeof(link));
+		close(fd);
+	}
+	if (!strncmp(link, "/memfd:", 7))
+		cr_skip_test("/dev/shm is no tmpfs that allows exec here (a memfd was used)");
+	/* Only the copies kbox still holds have a file (each made at most 64 copies ago). */
+	cr_expect_eq(files_beside(link), count_copies());
+	cr_expect_leq(count_copies(), 2 + 64);
+}
+
+Test(image, copies_are_memfds_when_asked)
+{
+	char link[PATH_MAX], buf[64];
+	int fd;
+
+	remount_with_copies_in("memfd");
+	fd = kbox_vfs_open(&ctx, "/etc/f", O_RDONLY, 0, NULL);
+	cr_assert_geq(fd, 0);
+	link_of(fd, link, sizeof(link));
+	cr_expect(!strncmp(link, "/memfd:kbox-image:", 18), "not a memfd: %s", link);
+	read_all(fd, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "hello\n");
+	close(fd);
+}
+
 Test(image, write_back_keeps_the_copys_mtime)
 {
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_sec = 1000000000, .tv_nsec = 5}};
@@ -357,7 +468,7 @@ static long long copy_bytes(void)
 		if (len <= 0)
 			continue;
 		link[len] = '\0';
-		if (!strncmp(link, "/memfd:kbox-image:", 18) && stat(path, &st) == 0)
+		if (strstr(link, "kbox-image:") && stat(path, &st) == 0)
 			b += (long long)st.st_blocks * 512;
 	}
 	closedir(d);
