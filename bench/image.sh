@@ -30,6 +30,7 @@ img_tree=$top/.cache/roots/bench-debian
 img=$work/image.ext4
 img_mnt=$work/imnt
 img_tools=()
+img_pin=()
 declare -A ifail=() ifsck_bad=() ifsck_n=() ifsck_ok=() inative_out=()
 
 img_log() { log "image: $*"; }
@@ -72,6 +73,8 @@ img_run() {
 		pfx+=(chroot "$img_mnt") ;;
 	kbox-*-img) pfx+=("$kbox" -r "$image" --syscall-mode "${tool:5:${#tool}-9}" "${KFLAGS[@]}" --) ;;
 	kbox-*-dir) pfx+=("$kbox" -r "$img_tree" --syscall-mode "${tool:5:${#tool}-9}" "${KFLAGS[@]}" --) ;;
+	kbox-*-img-cpu0) pfx+=("$(command -v taskset)" -c 0 "$kbox" -r "$image" --syscall-mode "${tool:5:${#tool}-14}" "${KFLAGS[@]}" --) ;;
+	kbox-*-dir-cpu0) pfx+=("$(command -v taskset)" -c 0 "$kbox" -r "$img_tree" --syscall-mode "${tool:5:${#tool}-14}" "${KFLAGS[@]}" --) ;;
 	esac
 	line=$("$runone" -t "$to" -o "$out" -e "$err" -- "${pfx[@]}" "$@")
 	R_WALL=$(sed -n 's/.*wall=\([^ ]*\).*/\1/p' <<<"$line")
@@ -155,6 +158,11 @@ EOF
 		esac
 	done
 	[ ${#img_tools[@]} -gt 1 ] || img_log "no kbox tier can run: only native is measured"
+	# --pinned: the per-syscall runs again with kbox and the guest on CPU 0
+	img_pin=()
+	if [ "$pinned" = 1 ]; then
+		for t in "${img_tools[@]}"; do [ "$t" = native ] || img_pin+=("$t-cpu0"); done
+	fi
 	return 0
 }
 
@@ -188,11 +196,11 @@ img_runs() {
 		# per-syscall table
 		for l in $libcs; do
 			b=sys-$l
-			for t in "${img_tools[@]}"; do
+			for t in "${img_tools[@]}" "${img_pin[@]}"; do
 				[ -n "${ifail[$t,$b]:-}" ] && continue
 				KFLAGS=()
 				img_run "$t" "$img" 120 "$o" "$e" -- "/kbox-bench/sb-$l" -d /kbox-bench/data "${sb_args[@]}"
-				[[ $t == *-dir ]] || img_fsck syscalls "$t" "$img"
+				[[ $t == *-dir* ]] || img_fsck syscalls "$t" "$img"
 				rm -f "$img_tree/kbox-bench/sb.out"
 				if [ "$R_STATUS" != 0 ] || ! grep -q '^getpid ' "$o"; then
 					ifail[$t,$b]="failed: $(reason_of "$e" "$o" "$R_STATUS")"
@@ -277,6 +285,8 @@ img_label() {
 	native) echo "native (loop-mounted image, chroot)" ;;
 	kbox-*-img) echo "kbox ${1:5:${#1}-9}, image" ;;
 	kbox-*-dir) echo "kbox ${1:5:${#1}-9}, directory" ;;
+	kbox-*-img-cpu0) echo "kbox ${1:5:${#1}-14}, image, on CPU 0" ;;
+	kbox-*-dir-cpu0) echo "kbox ${1:5:${#1}-14}, directory, on CPU 0" ;;
 	esac
 }
 
@@ -301,6 +311,33 @@ img_target() {
 	local ok
 	ok=$(awk -v a="$2" -v b="$3" -v l="$4" 'BEGIN { print (a <= l * b) ? "✅ met" : "❌ missed" }')
 	echo "- $ok — $1: $(fmt "$2") vs $(fmt "$3") (×$(ratio "$2" "$3"))"
+}
+
+# The per-syscall runs on CPU 0 (bench/run --pinned): guest and kbox share
+# one CPU, so no run depends on where the scheduler put the two ends of a
+# round trip, the largest noise of the unpinned table.
+image_pinned_table() {
+	local t c l k
+	[ ${#img_pin[@]} -gt 0 ] || return 0
+	echo "On CPU 0 (\`taskset -c 0\` around kbox: guest and supervisor on one CPU; the native column is the unpinned one above):"
+	echo
+	printf '| call | libc |'; for t in "${img_pin[@]}"; do printf ' %s |' "$(img_label "$t")"; done
+	for t in "${img_pin[@]}"; do case $t in *-img-cpu0) printf ' image ÷ directory (%s, CPU 0) |' "${t:5:${#t}-14}" ;; esac; done; echo
+	printf '|---|---|'; for t in "${img_pin[@]}"; do printf -- '---|'; done
+	for t in "${img_pin[@]}"; do case $t in *-img-cpu0) printf -- '---|' ;; esac; done; echo
+	for c in stat open_close lseek_read write getpid; do
+		for l in $libcs; do
+			printf '| %s | %s |' "${c/_/+}" "$l"
+			for t in "${img_pin[@]}"; do printf ' %s |' "$(icell isys "$c" "$l" "$t" "sys-$l")"; done
+			for t in "${img_pin[@]}"; do
+				case $t in *-img-cpu0)
+					k="isys|$c|$l|${t%-img-cpu0}-dir-cpu0"
+					printf ' %s |' "$([ -n "${med[isys|$c|$l|$t]:-}" ] && [ -n "${med[$k]:-}" ] && echo "×$(ratio "${med[isys|$c|$l|$t]}" "${med[$k]}")" || echo –)" ;;
+				esac
+			done; echo
+		done
+	done
+	echo
 }
 
 image_report() {
@@ -333,6 +370,7 @@ image_report() {
 	echo
 	echo "µs per call (\`bench/syscall_bench.c\`, median of $sb_rounds rounds of ${sb_ms} ms per run); \`write\` appends 64 bytes to \`/kbox-bench/sb.out\`, a file on the root's own file system (the image; the tree's disk)."
 	echo
+	image_pinned_table
 	echo "### 100 MB file, ms"
 	echo
 	printf '| read |'; for t in "${img_tools[@]}"; do printf ' %s |' "$(img_label "$t")"; done; echo
@@ -405,6 +443,14 @@ image_report() {
 		done
 		img_target "first read of a 100 MB file within 3x native ($s)" "${med[ibig|first_read|-|$t]:-}" "${med[ibig|first_read|-|native]:-}" 3
 	done
+	for t in "${img_pin[@]}"; do
+		case $t in *-img-cpu0) ;; *) continue ;; esac
+		local d=${t%-img-cpu0}-dir-cpu0 s=${t:5:${#t}-14}
+		for l in $libcs; do
+			img_target "stat on the image no slower than on a directory root ($s on CPU 0, $l)" "${med[isys|stat|$l|$t]:-}" "${med[isys|stat|$l|$d]:-}" 1
+			img_target "open+close on the image no slower than on a directory root ($s on CPU 0, $l)" "${med[isys|open_close|$l|$t]:-}" "${med[isys|open_close|$l|$d]:-}" 1
+		done
+	done
 	local bad=0
 	for k in "${!ifsck_bad[@]}"; do bad=1; done
 	if [ $bad = 0 ] && [ ${#ifsck_n[@]} -gt 0 ]; then echo "- ✅ met — e2fsck -fn clean after every benchmark"
@@ -422,7 +468,7 @@ image_csv() {
 		esac
 		for i in "${items[@]}"; do
 			for l in $ls_; do
-				for t in "${img_tools[@]}"; do
+				for t in "${img_tools[@]}" $([ $s = isys ] && echo "${img_pin[@]}"); do
 					k="$s|$i|$l|$t"
 					u=us; [ $s = ibig ] && u=ms; [ $s = iwl ] && u=s
 					if [ -n "${med[$k]:-}" ]; then
