@@ -313,31 +313,38 @@ img_target() {
 	echo "- $ok — $1: $(fmt "$2") vs $(fmt "$3") (×$(ratio "$2" "$3"))"
 }
 
-# The per-syscall runs on CPU 0 (bench/run --pinned): guest and kbox share
-# one CPU, so no run depends on where the scheduler put the two ends of a
-# round trip, the largest noise of the unpinned table.
-image_pinned_table() {
-	local t c l k
-	[ ${#img_pin[@]} -gt 0 ] || return 0
-	echo "On CPU 0 (\`taskset -c 0\` around kbox: guest and supervisor on one CPU; the native column is the unpinned one above):"
-	echo
-	printf '| call | libc |'; for t in "${img_pin[@]}"; do printf ' %s |' "$(img_label "$t")"; done
-	for t in "${img_pin[@]}"; do case $t in *-img-cpu0) printf ' image ÷ directory (%s, CPU 0) |' "${t:5:${#t}-14}" ;; esac; done; echo
-	printf '|---|---|'; for t in "${img_pin[@]}"; do printf -- '---|'; done
-	for t in "${img_pin[@]}"; do case $t in *-img-cpu0) printf -- '---|' ;; esac; done; echo
+# isys_table SUFFIX TOOL...: the per-syscall table of TOOLs, with image ÷
+# directory for each kbox-T-img$SUFFIX beside kbox-T-dir$SUFFIX.
+isys_table() {
+	local sfx=$1 t c l k img
+	shift
+	printf '| call | libc |'; for t in "$@"; do printf ' %s |' "$(img_label "$t")"; done
+	for t in "$@"; do case $t in *-img"$sfx") img=${t%-img"$sfx"}; printf ' image ÷ directory (%s%s) |' "${img#kbox-}" "${sfx:+, CPU 0}" ;; esac; done; echo
+	printf '|---|---|'; for t in "$@"; do printf -- '---|'; done
+	for t in "$@"; do case $t in *-img"$sfx") printf -- '---|' ;; esac; done; echo
 	for c in stat open_close lseek_read write getpid; do
 		for l in $libcs; do
 			printf '| %s | %s |' "${c/_/+}" "$l"
-			for t in "${img_pin[@]}"; do printf ' %s |' "$(icell isys "$c" "$l" "$t" "sys-$l")"; done
-			for t in "${img_pin[@]}"; do
-				case $t in *-img-cpu0)
-					k="isys|$c|$l|${t%-img-cpu0}-dir-cpu0"
+			for t in "$@"; do printf ' %s |' "$(icell isys "$c" "$l" "$t" "sys-$l")"; done
+			for t in "$@"; do
+				case $t in *-img"$sfx")
+					k="isys|$c|$l|${t%-img"$sfx"}-dir$sfx"
 					printf ' %s |' "$([ -n "${med[isys|$c|$l|$t]:-}" ] && [ -n "${med[$k]:-}" ] && echo "×$(ratio "${med[isys|$c|$l|$t]}" "${med[$k]}")" || echo –)" ;;
 				esac
 			done; echo
 		done
 	done
 	echo
+}
+
+# The per-syscall runs on CPU 0 (bench/run --pinned): guest and kbox share
+# one CPU, so no run depends on where the scheduler put the two ends of a
+# round trip, the largest noise of the unpinned table.
+image_pinned_table() {
+	[ ${#img_pin[@]} -gt 0 ] || return 0
+	echo "On CPU 0 (\`taskset -c 0\` around kbox: guest and supervisor on one CPU; the native column is the unpinned one above):"
+	echo
+	isys_table -cpu0 "${img_pin[@]}"
 }
 
 image_report() {
@@ -351,23 +358,7 @@ image_report() {
 	fi
 	echo "One throw-away copy of \`.cache/roots/bench-debian.ext4\` (grown by 512 MiB) with the guest programs and a 100 MB random file written in by \`debugfs\`. **native**: that image loop-mounted read-write as root (\`mount -o loop\`, afresh for every run and unmounted after it), the command in a \`chroot\`; **image**: \`kbox -r IMAGE\`; **directory**: \`kbox -r\` of the tree the image was made from (\`.cache/roots/bench-debian\`). Ratios are to native's median from the same run; runs are interleaved."
 	echo
-	printf '| call | libc |'; for t in "${img_tools[@]}"; do printf ' %s |' "$(img_label "$t")"; done
-	for t in "${img_tools[@]}"; do case $t in *-img) printf ' %s |' "image ÷ directory (${t:5:${#t}-9})" ;; esac; done; echo
-	printf '|---|---|'; for t in "${img_tools[@]}"; do printf -- '---|'; done
-	for t in "${img_tools[@]}"; do case $t in *-img) printf -- '---|' ;; esac; done; echo
-	for c in stat open_close lseek_read write getpid; do
-		for l in $libcs; do
-			printf '| %s | %s |' "${c/_/+}" "$l"
-			for t in "${img_tools[@]}"; do printf ' %s |' "$(icell isys "$c" "$l" "$t" "sys-$l")"; done
-			for t in "${img_tools[@]}"; do
-				case $t in *-img)
-					k="isys|$c|$l|${t%-img}-dir"
-					printf ' %s |' "$([ -n "${med[isys|$c|$l|$t]:-}" ] && [ -n "${med[$k]:-}" ] && echo "×$(ratio "${med[isys|$c|$l|$t]}" "${med[$k]}")" || echo –)" ;;
-				esac
-			done; echo
-		done
-	done
-	echo
+	isys_table "" "${img_tools[@]}"
 	echo "µs per call (\`bench/syscall_bench.c\`, median of $sb_rounds rounds of ${sb_ms} ms per run); \`write\` appends 64 bytes to \`/kbox-bench/sb.out\`, a file on the root's own file system (the image; the tree's disk)."
 	echo
 	image_pinned_table
