@@ -49,7 +49,7 @@ int kbox_imgfd_standin_path(const struct kbox_mount *m, uint32_t ino, char *path
 int kbox_imgstore_make(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *on_disk,
 		       bool *named);
 /* Choose the copy directory (before the reaper is forked: it removes it), and remove it. */
-int kbox_imgstore_init(void);
+void kbox_imgstore_init(void);
 void kbox_imgstore_fini(void);
 /* A new open file description of @ino's named copy, with open(2) @flags. */
 int kbox_imgstore_reopen(const struct kbox_mount *m, uint32_t ino, int flags);

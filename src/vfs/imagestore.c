@@ -316,21 +316,20 @@ static bool fit_for_copies(const char *dir)
 	       !(sv.f_flag & (ST_RDONLY | ST_NOEXEC)) && access(dir, W_OK | X_OK) == 0;
 }
 
-int kbox_imgstore_init(void)
+void kbox_imgstore_init(void)
 {
 	const char *dir = getenv("KBOX_IMAGE_COPY_DIR");
 
 	if (copy_dirfd >= 0)
-		return 0;
+		return;
 	if (!dir || !*dir)
 		dir = "/dev/shm";
 	if (!strcmp(dir, "memfd") || !fit_for_copies(dir) ||
 	    kbox_rundir_make_in(dir, copy_dir, sizeof(copy_dir), "kbox-copies") < 0)
-		return 0; /* memfds: as fast to make, 1.1 us slower to reopen */
+		return; /* memfds: as fast to make, 1.1 us slower to reopen */
 	copy_dirfd = open(copy_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (copy_dirfd < 0)
 		kbox_rundir_remove(copy_dir);
-	return 0;
 }
 
 void kbox_imgstore_fini(void)
