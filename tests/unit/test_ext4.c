@@ -2101,3 +2101,95 @@ Test(ext4, orphan_linked_again_or_open_at_close_leaves_a_clean_image)
 	cr_expect_eq(st_of(walk("d/back")).st_nlink, 1);
 	close_and_check();
 }
+
+/* How often each "...-NNNNN" entry was listed, and whether positions only grew. */
+struct tally {
+	int count[2000];
+	int n, stop_after;
+	uint64_t last_next;
+	bool backwards;
+};
+
+static int tally(void *arg, const char *name, size_t len, uint32_t ino, unsigned dtype,
+		 uint64_t next)
+{
+	struct tally *t = arg;
+	const char *dash = memrchr(name, '-', len);
+	int i = dash ? atoi(dash + 1) : -1;
+
+	(void)ino;
+	(void)dtype;
+	if (t->stop_after && t->n == t->stop_after)
+		return 1;
+	t->n++;
+	if (next <= t->last_next)
+		t->backwards = true;
+	t->last_next = next;
+	if (dash && i >= 0 && i < 2000)
+		t->count[i]++;
+	return 0;
+}
+
+/* A few entries per call, as a small getdents buffer would take them, until the end. */
+static int list_some(uint32_t d, uint64_t *pos, struct tally *t, int at_most)
+{
+	int listed = 0;
+
+	for (;;) {
+		t->n = 0;
+		t->stop_after = 7;
+		cr_assert_eq(kbox_ext4_readdir(x, d, pos, tally, t), 0);
+		listed += t->n;
+		if (!t->n || (at_most && listed >= at_most))
+			return listed;
+	}
+}
+
+Test(ext4, htree_readdir_lists_each_entry_once_while_leaves_split)
+{
+	static struct tally t;
+	char name[80];
+	uint64_t pos = 0;
+	long before;
+	uint32_t d, ino;
+
+	make_htree_dir(); /* 200 entries, indexed */
+	before = htree_blocks();
+	open_rw();
+	d = walk("htree");
+	list_some(d, &pos, &t, 100);
+	/* New entries under the reader: leaves split, half of their entries move. */
+	for (int i = 1000; i < 1600; i++) {
+		snprintf(name, sizeof(name), "entry-with-a-long-name-to-fill-blocks-start-%05d", i);
+		cr_assert_eq(kbox_ext4_mknod(x, d, name, S_IFREG | 0644, 0, 0, 0, &ino), 0);
+	}
+	list_some(d, &pos, &t, 0);
+	for (int i = 0; i < 200; i++)
+		cr_expect_eq(t.count[i], 1, "entry %d listed %d times", i, t.count[i]);
+	for (int i = 1000; i < 1600; i++)
+		cr_expect_leq(t.count[i], 1, "new entry %d listed %d times", i, t.count[i]);
+	cr_expect(!t.backwards, "a position went backwards");
+	close_and_check();
+	cr_expect_gt(htree_blocks(), before, "the directory did not grow: no leaf split");
+}
+
+Test(ext4, htree_readdir_positions_resume_anywhere)
+{
+	static struct tally all, part;
+	uint64_t pos = 0, mid;
+	uint32_t d;
+	int n;
+
+	make_htree_dir();
+	open_rw();
+	d = walk("htree");
+	n = list_some(d, &pos, &all, 0);
+	cr_expect_eq(n, 200 + 2);
+	/* A position handed out as d_off resumes right after its entry (seekdir). */
+	pos = 0;
+	list_some(d, &pos, &part, 50);
+	mid = pos;
+	memset(&part, 0, sizeof(part));
+	cr_expect_eq(list_some(d, &mid, &part, 0), 200 + 2 - 56);
+	close_and_check();
+}

@@ -120,7 +120,7 @@ static int readdir_block(struct rd *r, char *buf, blk64_t lblk, unsigned start)
 	return 0;
 }
 
-static int do_readdir(struct rd *r, uint32_t dir, struct ext2_inode_large *in)
+static int walk_blocks(struct rd *r, uint32_t dir, struct ext2_inode_large *in)
 {
 	ext2_filsys fs = r->x->fs;
 	size_t bs = fs->blocksize;
@@ -164,9 +164,20 @@ int kbox_ext4_readdir(struct kbox_ext4 *x, uint32_t dir, uint64_t *pos, kbox_ext
 		err = -ENOTDIR;
 	/* A removed directory someone still has open lists nothing, as on Linux. */
 	if (!err && in.i_links_count)
-		err = do_readdir(&r, dir, &in);
+		err = (in.i_flags & EXT2_INDEX_FL)
+			      ? kbox_ext4_hash_readdir(x, dir, &in, pos, fill, arg)
+			      : walk_blocks(&r, dir, &in);
 	pthread_mutex_unlock(&x->lock);
 	return err;
+}
+
+int kbox_ext4_dir_entries(struct kbox_ext4 *x, uint32_t dir, struct ext2_inode_large *in,
+			  kbox_ext4_fill_fn fill, void *arg)
+{
+	uint64_t pos = 0;
+	struct rd r = {.x = x, .fill = fill, .arg = arg, .pos = &pos};
+
+	return walk_blocks(&r, dir, in);
 }
 
 /* -------- entries -------- */

@@ -294,6 +294,7 @@ static struct kbox_ext4 *alloc_image(void)
 
 static void free_image(struct kbox_ext4 *x)
 {
+	kbox_ext4_hashdir_free(x);
 	if (x->quarantine)
 		ext2fs_free_block_bitmap(x->quarantine);
 	if (x->fs)

@@ -178,6 +178,7 @@ void kbox_ext4_touch(struct kbox_ext4 *x, struct ext2_inode_large *in, bool mtim
 {
 	struct timespec t = now();
 
+	x->touches++;
 	SET_TIME(x, in, ctime, t);
 	if (mtime)
 		SET_TIME(x, in, mtime, t);

@@ -72,6 +72,10 @@ struct kbox_ext4 {
 	} orphans;
 	struct kbox_ext4_dcache *dcache;
 	struct kbox_ext4_icache *icache;
+	/* Bumped at every change of an inode's times, which every entry change makes. */
+	uint64_t touches;
+	/* The hash-ordered list of the indexed directory last listed (hashdir.c). */
+	struct kbox_ext4_hashdir *hashdir;
 };
 
 /* errcode.c: the only errcode_t -> -errno translation. */
@@ -126,6 +130,14 @@ void kbox_ext4_iforget(struct kbox_ext4 *x, uint32_t ino);
 void kbox_ext4_icache_free(struct kbox_ext4 *x);
 /* Set ctime (and mtime when @mtime) to now. */
 void kbox_ext4_touch(struct kbox_ext4 *x, struct ext2_inode_large *in, bool mtime);
+
+/* Every entry of directory @dir (inode @in) in block order, under the lock (dir.c). */
+int kbox_ext4_dir_entries(struct kbox_ext4 *x, uint32_t dir, struct ext2_inode_large *in,
+			  kbox_ext4_fill_fn fill, void *arg);
+/* readdir of an indexed directory in hash order (hashdir.c), under the lock. */
+int kbox_ext4_hash_readdir(struct kbox_ext4 *x, uint32_t dir, struct ext2_inode_large *in,
+			   uint64_t *pos, kbox_ext4_fill_fn fill, void *arg);
+void kbox_ext4_hashdir_free(struct kbox_ext4 *x);
 int kbox_ext4_touch_ino(struct kbox_ext4 *x, uint32_t ino, bool mtime);
 /*
  * A zeroed new inode of @mode (@rdev for devices), owned by @uid/@gid, on
