@@ -54,7 +54,7 @@ struct kbox_result kbox_dispatch(struct kbox_request *req);
 /* Declarations of every handler named in syscalls.def. */
 #define KBOX_DECLARE_ALLOW(nr, name)
 #define KBOX_DECLARE_EPERM(nr, name)
-#define KBOX_DECLARE_CLONE KBOX_DECLARE_NOTIFY
+#define KBOX_DECLARE_CLONE(nr, name)
 #define KBOX_DECLARE_ENOSYS(nr, name)
 #define KBOX_DECLARE_NOTIFY(nr, name) struct kbox_result sys_##name(struct kbox_request *req);
 #define KBOX_DECLARE_EXEC	      KBOX_DECLARE_NOTIFY

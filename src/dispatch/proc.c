@@ -39,19 +39,6 @@ struct kbox_result sys_exit_group(struct kbox_request *req)
 	return kbox_res_continue();
 }
 
-/*
- * clone with CLONE_THREAD (the filter notifies no other clone): the process
- * has more than one thread from now on, so looking for children it forked
- * means reading every thread's list (kbox_kernel_adopt_children).
- */
-struct kbox_result sys_clone(struct kbox_request *req)
-{
-	if (req->args[0] & NAMESPACE_FLAGS)
-		return kbox_res_value(-EPERM, KBOX_DISP_DENIED);
-	req->task->proc->threaded = true;
-	return kbox_res_continue();
-}
-
 struct kbox_result sys_unshare(struct kbox_request *req)
 {
 	uint64_t flags = req->args[0];

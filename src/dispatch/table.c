@@ -19,7 +19,7 @@
 #endif
 #define KBOX_HANDLER_ALLOW(name)     NULL
 #define KBOX_HANDLER_EPERM(name)     NULL
-#define KBOX_HANDLER_CLONE(name)     HANDLER(name)
+#define KBOX_HANDLER_CLONE(name)     NULL
 #define KBOX_HANDLER_ENOSYS(name)    NULL
 #define KBOX_HANDLER_NOTIFY(name)    HANDLER(name)
 #define KBOX_HANDLER_EXEC(name)	     HANDLER(name)

@@ -206,12 +206,10 @@ static void emit_leaf(struct emitter *e, enum leaf l)
 	case LEAF_TRAP:
 		emit_ret(e, SECCOMP_RET_TRAP);
 		break;
-	case LEAF_CLONE: /* clone(flags, ...): no namespaces; a new thread is notified */
+	case LEAF_CLONE: /* clone(flags, ...): no namespaces */
 		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO);
 		emit(e, BPF_JMP | BPF_JSET | BPF_K, 0, 1, CLONE_NAMESPACES);
 		emit_ret(e, SECCOMP_RET_ERRNO | EPERM);
-		emit(e, BPF_JMP | BPF_JSET | BPF_K, 0, 1, CLONE_THREAD);
-		emit_ret(e, SECCOMP_RET_USER_NOTIF);
 		emit_ret(e, SECCOMP_RET_ALLOW);
 		break;
 	case LEAF_ENOSYS:

@@ -59,12 +59,6 @@ struct kbox_process {
 	pid_t ppid; /* guest parent's tgid, 0 for the first guest process */
 	int pidfd;  /* polled: readable when the process is gone */
 	int nthreads;
-	/*
-	 * It has made a thread since it started or last exec'd (clone with
-	 * CLONE_THREAD is notified for this): only then can a thread other
-	 * than the main one have forked children kbox has not seen.
-	 */
-	bool threaded;
 	struct kbox_creds creds;
 	char exe[PATH_MAX]; /* guest path of the running program, for /proc/self/exe */
 	struct kbox_exec_plan *plan;

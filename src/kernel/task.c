@@ -456,7 +456,6 @@ void kbox_kernel_exec_commit(struct kbox_task *t)
 
 	remove_tasks_of(p, t);
 	kbox_kernel_plan_drop(p);
-	p->threaded = false; /* exec left one thread */
 	/* Linux resets a caught signal's handler at exec; the stub owns SIGSYS again. */
 	p->sigsys_act_set = false;
 	memset(p->sigsys_act, 0, sizeof(p->sigsys_act));
@@ -492,18 +491,17 @@ static void adopt_children_of(struct kbox_task *t, const char *tid)
 		free(list);
 }
 
+/*
+ * Every thread's list: kbox cannot tell a process without threads from one
+ * with (a notified clone(CLONE_THREAD) would say, but could then fail with
+ * EINTR when a signal lands before kbox receives it, where Linux restarts).
+ */
 void kbox_kernel_adopt_children(struct kbox_task *t)
 {
 	char path[64];
 	struct dirent *de;
 	DIR *dir;
 
-	/* One thread: its children list alone (the task list cost as much again). */
-	if (!t->proc->threaded) {
-		snprintf(path, sizeof(path), "%d", (int)t->proc->tgid);
-		adopt_children_of(t, path);
-		return;
-	}
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)t->proc->tgid);
 	dir = opendir(path);
 	if (!dir)

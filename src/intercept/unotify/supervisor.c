@@ -124,7 +124,6 @@ static bool answers_quickly(int nr)
 	case SYS_getresuid:
 	case SYS_getresgid:
 	case SYS_getgroups:
-	case SYS_clone: /* only a new thread is notified: noted, then the host runs it */
 		return true;
 	case SYS_open:
 	case SYS_openat:
