@@ -230,11 +230,16 @@ static int no_guests(int (*fn)(pid_t pid, void *arg), void *arg)
 	return 0; /* this test process is kbox and its own only "guest" */
 }
 
-/* Image file copies this process holds: memfds, named copies and spill files. */
-static int count_copies(void)
+/*
+ * Image file copies this process holds (memfds, named copies and spill
+ * files), and into *@mem_bytes (when given) the memory the memfds and named
+ * copies among them use.
+ */
+static int copies_held(long long *mem_bytes)
 {
 	char path[64], link[PATH_MAX];
 	struct dirent *de;
+	struct stat st;
 	DIR *d = opendir("/proc/self/fd");
 	int n = 0;
 
@@ -248,9 +253,16 @@ static int count_copies(void)
 			continue;
 		link[len] = '\0';
 		n += strstr(link, "kbox-image:") != NULL || strstr(link, "/#") != NULL;
+		if (mem_bytes && strstr(link, "kbox-image:") && stat(path, &st) == 0)
+			*mem_bytes += (long long)st.st_blocks * 512;
 	}
 	closedir(d);
 	return n;
+}
+
+static int count_copies(void)
+{
+	return copies_held(NULL);
 }
 
 Test(image, large_file_gets_a_spill_file_written_back)
@@ -450,28 +462,12 @@ Test(image, write_back_keeps_the_copys_mtime)
 	cr_expect_eq(st.st_mtim.tv_nsec, 5);
 }
 
-/* Memory of the memfd copies this process holds. */
+/* Memory of the memfds and named copies this process holds. */
 static long long copy_bytes(void)
 {
-	char path[64], link[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	DIR *d = opendir("/proc/self/fd");
 	long long b = 0;
 
-	cr_assert_not_null(d);
-	while ((de = readdir(d))) {
-		ssize_t len;
-
-		snprintf(path, sizeof(path), "/proc/self/fd/%.16s", de->d_name);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (strstr(link, "kbox-image:") && stat(path, &st) == 0)
-			b += (long long)st.st_blocks * 512;
-	}
-	closedir(d);
+	copies_held(&b);
 	return b;
 }
 
