@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../lib/log.h"
@@ -28,6 +29,17 @@ struct exec_open {
 	int dirfd_kbox;
 	int at_flags;
 };
+
+/* access(X_OK) with effective ids of O_PATH @fd, whose /proc/self/fd link is @proc. */
+static int may_execute(int fd, const char *proc)
+{
+	/* Linux 5.8: the O_PATH fd itself, without a lookup in /proc (3 us here). */
+	if (syscall(SYS_faccessat2, fd, "", X_OK, AT_EACCESS | AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOSYS && errno != EINVAL)
+		return -1;
+	return faccessat(AT_FDCWD, proc, X_OK, AT_EACCESS);
+}
 
 /*
  * What open_exec() checks once the path is resolved: a regular file
@@ -49,7 +61,7 @@ static int check_and_reopen(int fd)
 	if (!S_ISREG(st.st_mode))
 		return -EACCES;
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (faccessat(AT_FDCWD, proc, X_OK, AT_EACCESS) < 0)
+	if (may_execute(fd, proc) < 0)
 		return -errno;
 	ro = open(proc, O_RDONLY | O_CLOEXEC);
 	return ro < 0 ? -errno : ro;
@@ -101,6 +113,7 @@ static int store_plan(struct kbox_process *p, struct kbox_binprm *bp)
 		return -E2BIG;
 	/* A plan still here is an exec that never ran (its host execveat failed). */
 	kbox_kernel_plan_drop(p);
+	kbox_kernel_forget_mm(p);
 	plan = calloc(1, sizeof(*plan));
 	if (!plan)
 		return -ENOMEM;
@@ -241,6 +254,8 @@ static struct kbox_result stub_load_info(struct kbox_request *req)
 
 	if (!plan)
 		return kbox_errno(ENOENT);
+	/* The stub's first call: the exec is done, its memfd may name the old mm. */
+	kbox_kernel_forget_mm(req->task->proc);
 	len = sizeof(*out) + plan->strings_len;
 	if (req->args[2] < len)
 		return kbox_errno(ERANGE);
@@ -297,9 +312,8 @@ static void commit(struct kbox_request *req, struct kbox_exec_plan *plan)
 	struct kbox_process *p = req->task->proc;
 
 	exec_ids(p, plan->prog_fd);
-	if (kbox_vfs_guest_path_of_fd(plan->prog_fd, p->exe, sizeof(p->exe)) < 0)
-		snprintf(p->exe, sizeof(p->exe), "%.*s", (int)sizeof(p->exe) - 1,
-			 plan->strings); /* execfn */
+	kbox_kernel_set_exe(p, plan->prog_fd, plan->strings); /* strings start with execfn */
+	plan->prog_fd = -1;
 	kbox_kernel_exec_commit(req->task);
 }
 

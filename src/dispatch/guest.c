@@ -47,7 +47,9 @@ int kbox_read_guest_string(struct kbox_request *req, uint64_t gaddr, char *buf, 
 
 		if (chunk > size - done)
 			chunk = size - done;
-		n = req->tier->read_mem(req, buf + done, gaddr + done, chunk);
+		n = done == 0 && req->tier->read_str
+			    ? req->tier->read_str(req, buf, gaddr, chunk)
+			    : req->tier->read_mem(req, buf + done, gaddr + done, chunk);
 		if (n <= 0)
 			return n < 0 ? (int)n : -EFAULT;
 		nul = memchr(buf + done, '\0', (size_t)n);

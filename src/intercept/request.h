@@ -29,6 +29,12 @@ struct kbox_tier_ops {
 	ssize_t (*read_mem)(struct kbox_request *req, void *dst, uint64_t gaddr, size_t len);
 	ssize_t (*write_mem)(struct kbox_request *req, uint64_t gaddr, const void *src, size_t len);
 	/*
+	 * Optional: copy the start of a NUL-terminated string, at most to the
+	 * end of its page. Like read_mem, but may take a faster way when what
+	 * it read holds a NUL after the first byte.
+	 */
+	ssize_t (*read_str)(struct kbox_request *req, void *dst, uint64_t gaddr, size_t len);
+	/*
 	 * Duplicate guest fd @gfd into kbox; returns a kbox-owned fd (O_CLOEXEC)
 	 * that the caller closes, or -EBADF.
 	 */

@@ -54,13 +54,26 @@ struct kbox_exec_plan {
 		     16]; /* execfn then prefix argv, see struct kbox_stub_plan */
 };
 
+/* The program a process runs (task.c). */
+struct kbox_exe;
+
 struct kbox_process {
 	pid_t tgid;
 	pid_t ppid; /* guest parent's tgid, 0 for the first guest process */
 	int pidfd;  /* polled: readable when the process is gone */
+	/*
+	 * /proc/<tid>/mem of one of its threads: it names this process's
+	 * address space for good, so a read through it needs no check that
+	 * the tid was not reused. Opened at the 16th path read (counted in
+	 * mem_reads: an open costs several reads, and most short-lived
+	 * processes would never pay it back); -1 when not open; closed when an
+	 * exec replaces the address space.
+	 */
+	int memfd;
+	unsigned mem_reads;
 	int nthreads;
 	struct kbox_creds creds;
-	char exe[PATH_MAX]; /* guest path of the running program, for /proc/self/exe */
+	struct kbox_exe *exe; /* NULL before the first exec */
 	struct kbox_exec_plan *plan;
 	bool dumpable;		/* what the guest set with PR_SET_DUMPABLE */
 	uint64_t sigsys_act[4]; /* the guest's own struct k_sigaction for SIGSYS */
@@ -112,6 +125,10 @@ void kbox_kernel_thread_exit(struct kbox_task *t);
 void kbox_kernel_process_gone(pid_t tgid);
 /* Free @p's exec plan and close its fds, if it has one. */
 void kbox_kernel_plan_drop(struct kbox_process *p);
+/* @p's address space is being replaced (exec): forget its memfd. */
+void kbox_kernel_forget_mm(struct kbox_process *p);
+/* Exec committed: @p runs the file @fd (taken) exec'd as @execfn. */
+void kbox_kernel_set_exe(struct kbox_process *p, int fd, const char *execfn);
 /* Exec committed: other threads are gone, the plan is consumed. */
 void kbox_kernel_exec_commit(struct kbox_task *t);
 

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -244,11 +245,84 @@ void kbox_kernel_plan_drop(struct kbox_process *p)
 	p->plan = NULL;
 }
 
+void kbox_kernel_forget_mm(struct kbox_process *p)
+{
+	if (p->memfd >= 0)
+		close(p->memfd);
+	p->memfd = -1;
+	p->mem_reads = 0;
+}
+
+/*
+ * The program a process runs, shared by fork and replaced by exec. Its
+ * guest path (/proc/PID/exe) is found when asked, from the file itself:
+ * a readlink per exec cost more than the rare reads of the link, and
+ * Linux too names the file's current path. A host file is held by an fd;
+ * an image file by its inode, so that kbox holds no copy of it.
+ */
+struct kbox_exe {
+	int refs;
+	int fd;			    /* kbox-owned, the program's host file; -1 for an image file */
+	struct kbox_file_ref image; /* the image file, when fd is -1 */
+	char execfn[];		    /* the path as exec'd, if the file maps to no guest path */
+};
+
+static void exe_put(struct kbox_exe *e)
+{
+	if (e && --e->refs == 0) {
+		if (e->fd >= 0)
+			close(e->fd);
+		free(e);
+	}
+}
+
+void kbox_kernel_set_exe(struct kbox_process *p, int fd, const char *execfn)
+{
+	size_t len = strnlen(execfn, PATH_MAX - 1);
+	struct kbox_exe *e = malloc(sizeof(*e) + len + 1);
+
+	if (!e) {
+		close(fd);
+		return; /* /proc/PID/exe then names the program before */
+	}
+	e->refs = 1;
+	e->fd = fd;
+	if (kbox_vfs_file_ref_of_fd(fd, &e->image) == 0) {
+		close(fd);
+		e->fd = -1;
+	}
+	memcpy(e->execfn, execfn, len);
+	e->execfn[len] = '\0';
+	exe_put(p->exe);
+	p->exe = e;
+}
+
+/* /proc/PID/exe: the file's guest path now, else the path it was exec'd by. */
+static int exe_link(const struct kbox_exe *e, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	int n;
+
+	if (!e)
+		return 0;
+	n = e->fd >= 0 ? kbox_vfs_guest_link_of_fd(e->fd, path, sizeof(path))
+		       : kbox_vfs_guest_link_of_ref(&e->image, path, sizeof(path));
+	if (n < 0)
+		snprintf(path, sizeof(path), "%s", e->execfn);
+	n = (int)strnlen(path, sizeof(path));
+	if ((size_t)n > size)
+		n = (int)size;
+	memcpy(buf, path, (size_t)n);
+	return n;
+}
+
 static void process_free(struct kbox_process *p)
 {
 	if (p->pidfd >= 0)
 		close(p->pidfd);
+	kbox_kernel_forget_mm(p);
 	kbox_kernel_plan_drop(p);
+	exe_put(p->exe);
 	free(p);
 }
 
@@ -272,6 +346,7 @@ static struct kbox_process *process_new(pid_t tgid, pid_t ppid, int pidfd)
 	p->tgid = tgid;
 	p->ppid = ppid;
 	p->dumpable = true;
+	p->memfd = -1;
 	p->pidfd = pidfd >= 0 ? pidfd : (int)syscall(SYS_pidfd_open, tgid, 0);
 	p->hash_next = procs[hash_pid(tgid)];
 	procs[hash_pid(tgid)] = p;
@@ -333,7 +408,9 @@ static struct kbox_process *process_from(pid_t tgid, const struct kbox_process *
 	p->dumpable = parent->dumpable;
 	p->sigsys_act_set = parent->sigsys_act_set;
 	memcpy(p->sigsys_act, parent->sigsys_act, sizeof(p->sigsys_act));
-	memcpy(p->exe, parent->exe, sizeof(p->exe));
+	p->exe = parent->exe;
+	if (p->exe)
+		p->exe->refs++;
 	return p;
 }
 
@@ -418,9 +495,12 @@ void kbox_kernel_thread_exit(struct kbox_task *t)
 	task_remove(t);
 }
 
+/* Forget @p's tasks but @keep; stops once nthreads (tasks in the table) says none is left. */
 static void remove_tasks_of(struct kbox_process *p, struct kbox_task *keep)
 {
-	for (int i = 0; i < HASH_SIZE; i++) {
+	int left = keep && keep->proc == p ? 1 : 0;
+
+	for (int i = 0; i < HASH_SIZE && p->nthreads > left; i++) {
 		struct kbox_task *t = tasks[i], *next;
 
 		for (; t; t = next) {
@@ -456,6 +536,7 @@ void kbox_kernel_exec_commit(struct kbox_task *t)
 
 	remove_tasks_of(p, t);
 	kbox_kernel_plan_drop(p);
+	kbox_kernel_forget_mm(p);
 	/* Linux resets a caught signal's handler at exec; the stub owns SIGSYS again. */
 	p->sigsys_act_set = false;
 	memset(p->sigsys_act, 0, sizeof(p->sigsys_act));
@@ -500,9 +581,16 @@ void kbox_kernel_adopt_children(struct kbox_task *t)
 {
 	char path[64];
 	struct dirent *de;
+	struct stat st;
 	DIR *dir;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)t->proc->tgid);
+	/* Its link count is 2 + threads: a lone thread, the caller, needs no listing (4 us). */
+	if (stat(path, &st) == 0 && st.st_nlink == 3) {
+		snprintf(path, sizeof(path), "%d", (int)t->tid);
+		adopt_children_of(t, path);
+		return;
+	}
 	dir = opendir(path);
 	if (!dir)
 		return;
@@ -552,7 +640,8 @@ static int fd_link(struct kbox_process *p, const char *num, char *buf, size_t si
 	kfd = p->pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, p->pidfd, atoi(num), 0);
 	if (kfd < 0)
 		return -ENOENT;
-	n = kbox_vfs_guest_path_of_fd(kfd, path, sizeof(path));
+	n = follow ? kbox_vfs_guest_path_of_fd(kfd, path, sizeof(path))
+		   : kbox_vfs_guest_link_of_fd(kfd, path, sizeof(path));
 	if (n < 0 && follow) {
 		close(kfd);
 		return KBOX_PROC_OBJECT;
@@ -601,11 +690,10 @@ int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, b
 	if (!strncmp(what, "fd/", 3))
 		return fd_link(p, what + 3, buf, size, follow);
 	if (!strcmp(what, "exe"))
-		link = p->exe;
-	else if (!t)
+		return exe_link(p->exe, buf, size);
+	if (!t)
 		return 0;
-	else
-		link = !strcmp(what, "cwd") ? t->fs->cwd : t->fs->root;
+	link = !strcmp(what, "cwd") ? t->fs->cwd : t->fs->root;
 	len = strlen(link);
 	if (!len)
 		return 0;

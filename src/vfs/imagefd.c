@@ -814,6 +814,19 @@ int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *gue
 	return r;
 }
 
+int kbox_img_guest_of_ino(const struct kbox_mount *m, unsigned ino, char *guest, size_t size)
+{
+	struct obj *o;
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&lock);
+	o = find_ino(m, ino);
+	if (o && o->guest)
+		r = snprintf(guest, size, "%s", o->guest) >= (int)size ? -ENAMETOOLONG : 0;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
 /* ---- getdents ---- */
 
 struct dents {

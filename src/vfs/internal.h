@@ -139,6 +139,8 @@ int kbox_img_xattr(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidat
  * @fd is one, 0 when not.
  */
 int kbox_img_of_fd(int fd, const struct kbox_mount **m, unsigned *ino, char *guest, size_t size);
+/* The guest path of image inode @ino as last opened or renamed, or -ENOENT if kbox has none. */
+int kbox_img_guest_of_ino(const struct kbox_mount *m, unsigned ino, char *guest, size_t size);
 /* bind(2) of a socket at nd's name: the inode in the image, the host socket at a stand-in. */
 int kbox_img_unix_bind(const struct kbox_lookup_ctx *ctx, const struct kbox_nameidata *nd,
 		       int sockfd, mode_t umask);

@@ -314,6 +314,9 @@ int kbox_vfs_guest_path_of_host(const char *host, size_t hlen, char *out, size_t
 	return n;
 }
 
+static const char deleted_tag[] = " (deleted)";
+#define DELETED_LEN (sizeof(deleted_tag) - 1)
+
 /* A deleted file or an fd from outside every mount (a pipe) has no guest path. */
 int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
 {
@@ -327,7 +330,68 @@ int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size)
 		return r < 0 ? r : (int)strlen(out);
 	if (!mount_of_fd(fd, host, &hlen))
 		return -ENOENT;
-	if (hlen > 10 && strcmp(host + hlen - 10, " (deleted)") == 0)
+	if (hlen > DELETED_LEN && strcmp(host + hlen - DELETED_LEN, deleted_tag) == 0)
 		return -ENOENT;
 	return kbox_vfs_guest_path_of_host(host, hlen, out, size);
+}
+
+/* Linux's d_path() mark of an unlinked file, after the @n bytes of @out. */
+static int tag_deleted(char *out, int n, size_t size)
+{
+	if (n < 0 || (size_t)n + DELETED_LEN >= size)
+		return n < 0 ? n : -ENAMETOOLONG;
+	memcpy(out + n, deleted_tag, DELETED_LEN + 1);
+	return n + (int)DELETED_LEN;
+}
+
+int kbox_vfs_file_ref_of_fd(int fd, struct kbox_file_ref *ref)
+{
+	const struct kbox_mount *m;
+	unsigned ino;
+	int r = kbox_img_of_fd(fd, &m, &ino, ref->guest, sizeof(ref->guest));
+
+	if (r != 1)
+		return r < 0 ? r : -ENOENT;
+	ref->mnt = m;
+	ref->ino = ino;
+	return 0;
+}
+
+int kbox_vfs_guest_link_of_ref(const struct kbox_file_ref *ref, char *out, size_t size)
+{
+	struct stat st;
+	int r = kbox_img_guest_of_ino(ref->mnt, ref->ino, out, size);
+
+	if (r == -ENOENT) /* its copy was dropped: the name it had then */
+		r = snprintf(out, size, "%s", ref->guest) >= (int)size ? -ENAMETOOLONG : 0;
+	if (r < 0)
+		return r;
+	r = (int)strlen(out);
+	if (kbox_ext4_getattr(ref->mnt->ext4, ref->ino, &st) == 0 && st.st_nlink == 0)
+		r = tag_deleted(out, r, size);
+	return r;
+}
+
+/* kbox_vfs_guest_link_of_fd() of a host file. */
+static int host_link_of_fd(int fd, char *out, size_t size)
+{
+	char host[PATH_MAX];
+	size_t hlen = 0;
+
+	if (!mount_of_fd(fd, host, &hlen))
+		return -ENOENT;
+	if (hlen > DELETED_LEN && strcmp(host + hlen - DELETED_LEN, deleted_tag) == 0)
+		return tag_deleted(out,
+				   kbox_vfs_guest_path_of_host(host, hlen - DELETED_LEN, out, size),
+				   size);
+	return kbox_vfs_guest_path_of_host(host, hlen, out, size);
+}
+
+int kbox_vfs_guest_link_of_fd(int fd, char *out, size_t size)
+{
+	struct kbox_file_ref ref;
+
+	if (kbox_vfs_file_ref_of_fd(fd, &ref) == 0)
+		return kbox_vfs_guest_link_of_ref(&ref, out, size);
+	return host_link_of_fd(fd, out, size);
 }

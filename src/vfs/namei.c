@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +53,19 @@ struct walk {
 	char link[PATH_MAX];  /* last symlink target read */
 	char rest[2][PATH_MAX];
 };
+
+/*
+ * Every field but the path buffers, which each step writes before it reads:
+ * zeroing 16 KiB per lookup showed in the profile of a guest's stat.
+ */
+static void walk_init(struct walk *w, const struct kbox_lookup_ctx *ctx, unsigned flags)
+{
+	memset(w, 0, offsetof(struct walk, guest));
+	w->ctx = ctx;
+	w->flags = flags;
+	w->fd = -1;
+	w->guest[0] = w->link[0] = w->rest[0][0] = w->rest[1][0] = '\0';
+}
 
 static bool is_dot(const char *p, size_t n)
 {
@@ -369,6 +383,20 @@ static int walk_down(struct walk *w, const char *name, size_t n)
 	return r == 2 ? -ENOTDIR : r;
 }
 
+/* @out = @link "/" @rest, or @link alone when @rest is empty. */
+static int join_link_rest(char *out, const char *link, const char *rest)
+{
+	size_t llen = strlen(link), rlen = strlen(rest);
+
+	if (llen + (rlen ? 1 + rlen : 0) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(out, link, llen);
+	if (rlen)
+		out[llen++] = '/';
+	memcpy(out + llen, rest, rlen + 1);
+	return 0;
+}
+
 /* Continue with the symlink target in w->link followed by @rest. */
 static int walk_follow(struct walk *w, const char *rest, const char **next)
 {
@@ -385,9 +413,9 @@ static int walk_follow(struct walk *w, const char *rest, const char **next)
 		if (r < 0)
 			return r;
 	}
-	n = snprintf(w->rest[other], PATH_MAX, "%s%s%s", w->link, *rest ? "/" : "", rest);
-	if (n >= PATH_MAX)
-		return -ENAMETOOLONG;
+	n = join_link_rest(w->rest[other], w->link, rest);
+	if (n < 0)
+		return n;
 	w->cur = other;
 	*next = w->rest[other];
 	return 0;
@@ -621,10 +649,11 @@ static int walk_refast(struct walk *w, const char **p)
 int kbox_vfs_lookup_parent(const struct kbox_lookup_ctx *ctx, const char *path, unsigned flags,
 			   struct kbox_nameidata *nd)
 {
-	struct walk w = {.ctx = ctx, .flags = flags, .fd = -1};
+	struct walk w;
 	const char *p = path, *start;
 	int r;
 
+	walk_init(&w, ctx, flags);
 	nd->dirfd = -1;
 	nd->dirfd_borrowed = false;
 	nd->object_link = false;

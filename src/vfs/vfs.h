@@ -236,6 +236,21 @@ int kbox_vfs_stat(const struct kbox_lookup_ctx *ctx, const char *path, unsigned 
  * -ENOENT when it lies under no mount (an fd the guest got elsewhere).
  */
 int kbox_vfs_guest_path_of_fd(int fd, char *out, size_t size);
+/* The same as a procfs link shows it: an unlinked file's path gets " (deleted)". */
+int kbox_vfs_guest_link_of_fd(int fd, char *out, size_t size);
+/*
+ * What names an image file without holding its copy open (a running
+ * program's, for /proc/PID/exe): 0 and @ref filled when kbox-owned @fd is
+ * an image file's copy, -ENOENT when @fd is a host file.
+ */
+struct kbox_file_ref {
+	const struct kbox_mount *mnt;
+	unsigned ino;
+	char guest[PATH_MAX]; /* its path when @ref was taken */
+};
+int kbox_vfs_file_ref_of_fd(int fd, struct kbox_file_ref *ref);
+/* kbox_vfs_guest_link_of_fd() for the file of @ref: renames followed, " (deleted)". */
+int kbox_vfs_guest_link_of_ref(const struct kbox_file_ref *ref, char *out, size_t size);
 /* The same for host path @host[0..hlen): -ENOENT when it lies under no mount. */
 int kbox_vfs_guest_path_of_host(const char *host, size_t hlen, char *out, size_t size);
 
