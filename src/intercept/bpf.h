@@ -17,6 +17,7 @@ struct kbox_filter_config {
 	bool notify_image;	/* IMAGE and FDSTAT calls are notified (an image is mounted) */
 	uint64_t exec_sites[2]; /* IPs (after the syscall insn) whose exec is notified */
 	int nexec_sites;
+	uint64_t stub_sigaction_site; /* the stub's own rt_sigaction(SIGSYS): allowed; 0 if none */
 };
 
 #define KBOX_BPF_MAX 4096

@@ -23,6 +23,7 @@ static struct sock_filter prog[KBOX_BPF_MAX];
 static int prog_len;
 
 static const uint64_t site_a = 0x6b6b00001234ull, site_b = 0x555555558000ull;
+static const uint64_t sigaction_site = 0x6b6b00005678ull;
 
 static void build_cfg(bool notify_ids, bool notify_dirents)
 {
@@ -31,6 +32,7 @@ static void build_cfg(bool notify_ids, bool notify_dirents)
 		.notify_dirents = notify_dirents,
 		.exec_sites = {site_a, site_b},
 		.nexec_sites = 2,
+		.stub_sigaction_site = sigaction_site,
 	};
 
 	prog_len = kbox_bpf_build(&cfg, prog);
@@ -187,6 +189,11 @@ Test(bpf, sigsys_and_dumpable_are_notified_only_for_themselves)
 	build(false);
 	cr_expect_eq(action(SYS_rt_sigaction, SIGSYS, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(SYS_rt_sigaction, SIGINT, 0), SECCOMP_RET_ALLOW);
+	/* The stub's own site is let through; the same low half elsewhere is not. */
+	cr_expect_eq(action(SYS_rt_sigaction, SIGSYS, sigaction_site), SECCOMP_RET_ALLOW);
+	cr_expect_eq(action(SYS_rt_sigaction, SIGSYS, sigaction_site & 0xffffffffu),
+		     SECCOMP_RET_USER_NOTIF);
+	cr_expect_eq(action(SYS_rt_sigaction, SIGINT, sigaction_site), SECCOMP_RET_ALLOW);
 	cr_expect_eq(action(SYS_prctl, PR_SET_DUMPABLE, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(SYS_prctl, PR_GET_DUMPABLE, 0), SECCOMP_RET_USER_NOTIF);
 	cr_expect_eq(action(SYS_prctl, PR_SET_NAME, 0), SECCOMP_RET_ALLOW);

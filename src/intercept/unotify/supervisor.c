@@ -401,6 +401,7 @@ static int build_filter(const struct kbox_launch *l, struct sock_filter *insns,
 		.notify_image = l->notify_image,
 		.exec_sites = {kbox_stub_exec_ip(), kbox_loader_first_exec_ip()},
 		.nexec_sites = 2,
+		.stub_sigaction_site = kbox_stub_sigaction_ip(),
 	};
 	int n = kbox_bpf_build(&fc, insns);
 
