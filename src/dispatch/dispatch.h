@@ -77,6 +77,9 @@ struct kbox_result kbox_dispatch(struct kbox_request *req);
 /* Helpers shared by handlers: guest memory and errors. */
 struct kbox_result kbox_errno(int err); /* err > 0: -err to the guest */
 int kbox_read_guest_string(struct kbox_request *req, uint64_t gaddr, char *buf, size_t size);
+/* The same for the path of an AT_EMPTY_PATH call, which is usually "". */
+int kbox_read_guest_path_maybe_empty(struct kbox_request *req, uint64_t gaddr, char *buf,
+				     size_t size);
 int kbox_read_guest(struct kbox_request *req, uint64_t gaddr, void *buf, size_t len);
 int kbox_write_guest(struct kbox_request *req, uint64_t gaddr, const void *buf, size_t len);
 

@@ -37,7 +37,7 @@ static int at_prologue(struct kbox_request *req, int dirfd, uint64_t addr, int f
 
 	if (flags & ~valid)
 		return -EINVAL;
-	if (fs_path_empty(req, addr, p, &r) && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD)
+	if (fs_path_empty(req, addr, flags, p, &r) && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD)
 		return 1;
 	if (r == 0 && !addr)
 		r = -EFAULT;

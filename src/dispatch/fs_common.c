@@ -19,6 +19,15 @@ int fs_read_path(struct kbox_request *req, uint64_t addr, struct fs_path *p)
 	return r < 0 ? r : 0;
 }
 
+int fs_read_path_flags(struct kbox_request *req, uint64_t addr, int flags, struct fs_path *p)
+{
+	int r = flags & AT_EMPTY_PATH
+			? kbox_read_guest_path_maybe_empty(req, addr, p->path, sizeof(p->path))
+			: kbox_read_guest_string(req, addr, p->path, sizeof(p->path));
+
+	return r < 0 ? r : 0;
+}
+
 int fs_ctx_at(struct kbox_request *req, int dirfd, struct fs_path *p)
 {
 	return fs_ctx_dirfd(req, dirfd, p, false);
@@ -76,13 +85,13 @@ int fs_path_at(struct kbox_request *req, int dirfd, uint64_t addr, struct fs_pat
 	return r < 0 ? r : fs_ctx_at(req, dirfd, p);
 }
 
-bool fs_path_empty(struct kbox_request *req, uint64_t addr, struct fs_path *p, int *err)
+bool fs_path_empty(struct kbox_request *req, uint64_t addr, int flags, struct fs_path *p, int *err)
 {
 	*err = 0;
 	p->path[0] = '\0';
 	if (!addr)
 		return true;
-	*err = fs_read_path(req, addr, p);
+	*err = fs_read_path_flags(req, addr, flags, p);
 	return *err == 0 && p->path[0] == '\0';
 }
 

@@ -110,7 +110,7 @@ struct kbox_result sys_name_to_handle_at(struct kbox_request *req)
 
 	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH | AT_HANDLE_FID | AT_HANDLE_MNT_ID_UNIQUE))
 		return fs_ret(-EINVAL);
-	if (fs_path_empty(req, req->args[1], &p, &r) && r == 0 && (flags & AT_EMPTY_PATH) &&
+	if (fs_path_empty(req, req->args[1], flags, &p, &r) && r == 0 && (flags & AT_EMPTY_PATH) &&
 	    dirfd != AT_FDCWD)
 		return kbox_res_continue();
 	if (r == 0)

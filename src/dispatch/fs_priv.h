@@ -43,8 +43,10 @@ int fs_ctx_at(struct kbox_request *req, int dirfd, struct fs_path *p);
 int fs_ctx_dirfd(struct kbox_request *req, int dirfd, struct fs_path *p, bool always);
 /* fs_read_path() then fs_ctx_at(). */
 int fs_path_at(struct kbox_request *req, int dirfd, uint64_t addr, struct fs_path *p);
+/* fs_read_path() of the path of an *at() call with @flags (AT_EMPTY_PATH: usually ""). */
+int fs_read_path_flags(struct kbox_request *req, uint64_t addr, int flags, struct fs_path *p);
 /* True when @addr is NULL or names "" (read into p->path): an fd-only call. */
-bool fs_path_empty(struct kbox_request *req, uint64_t addr, struct fs_path *p, int *err);
+bool fs_path_empty(struct kbox_request *req, uint64_t addr, int flags, struct fs_path *p, int *err);
 
 /*
  * A request finished off the supervisor thread. Embed as the first member;

@@ -57,7 +57,7 @@ struct kbox_result sys_newfstatat(struct kbox_request *req)
 	struct fs_path p;
 
 	/* glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH): the fd itself. */
-	r = fs_read_path(req, req->args[1], &p);
+	r = fs_read_path_flags(req, req->args[1], flags, &p);
 	if (r == 0 && !p.path[0] && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
 		struct stat st;
 
@@ -83,7 +83,7 @@ struct kbox_result sys_statx(struct kbox_request *req)
 	struct fs_path p;
 
 	/* A NULL path with AT_EMPTY_PATH means "" since Linux 6.11. */
-	if (fs_path_empty(req, req->args[1], &p, &r) && (flags & AT_EMPTY_PATH) &&
+	if (fs_path_empty(req, req->args[1], flags, &p, &r) && (flags & AT_EMPTY_PATH) &&
 	    dirfd != AT_FDCWD) {
 		r = fs_fd_statx(req, dirfd, flags & AT_STATX_SYNC_TYPE, mask, &stx);
 		if (r == 0)

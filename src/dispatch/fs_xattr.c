@@ -101,7 +101,7 @@ static struct kbox_result do_xattr(struct kbox_request *req, const struct xcall 
 		return fs_ret(-E2BIG);
 	if (x->op != KBOX_XATTR_LIST)
 		r = read_name(req, x->name, name);
-	if (r == 0 && fs_path_empty(req, x->path, &p, &r) && r == 0 &&
+	if (r == 0 && fs_path_empty(req, x->path, x->atflags, &p, &r) && r == 0 &&
 	    (x->atflags & AT_EMPTY_PATH) && x->dirfd != AT_FDCWD)
 		return fd_xattr(req, x, name);
 	if (r == 0 && !x->path)

@@ -33,8 +33,11 @@ int kbox_write_guest(struct kbox_request *req, uint64_t gaddr, const void *buf, 
  * Read a NUL-terminated string one page at a time: a string may end just
  * before an unmapped page, and reading across it would fail the whole read.
  * Returns the length, -EFAULT, or -ENAMETOOLONG when no NUL fits in @size.
+ * The tier's read_str may serve the first page unless @likely_empty: it
+ * never takes an empty string, so trying it for one would cost a read more.
  */
-int kbox_read_guest_string(struct kbox_request *req, uint64_t gaddr, char *buf, size_t size)
+static int read_string(struct kbox_request *req, uint64_t gaddr, char *buf, size_t size,
+		       bool likely_empty)
 {
 	size_t done = 0;
 
@@ -47,7 +50,7 @@ int kbox_read_guest_string(struct kbox_request *req, uint64_t gaddr, char *buf, 
 
 		if (chunk > size - done)
 			chunk = size - done;
-		n = done == 0 && req->tier->read_str
+		n = done == 0 && req->tier->read_str && !likely_empty
 			    ? req->tier->read_str(req, buf, gaddr, chunk)
 			    : req->tier->read_mem(req, buf + done, gaddr + done, chunk);
 		if (n <= 0)
@@ -60,4 +63,15 @@ int kbox_read_guest_string(struct kbox_request *req, uint64_t gaddr, char *buf, 
 			return -EFAULT;
 	}
 	return -ENAMETOOLONG;
+}
+
+int kbox_read_guest_string(struct kbox_request *req, uint64_t gaddr, char *buf, size_t size)
+{
+	return read_string(req, gaddr, buf, size, false);
+}
+
+int kbox_read_guest_path_maybe_empty(struct kbox_request *req, uint64_t gaddr, char *buf,
+				     size_t size)
+{
+	return read_string(req, gaddr, buf, size, true);
 }
