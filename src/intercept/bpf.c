@@ -149,18 +149,21 @@ static int build_ranges(const struct kbox_filter_config *cfg, struct range *r)
 	return n;
 }
 
+/* Return @action when the call comes from instruction pointer @ip, else go on. */
+static void emit_ret_if_ip(struct emitter *e, uint64_t ip, uint32_t action)
+{
+	emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_IP_LO);
+	emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 3, (uint32_t)ip);
+	emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_IP_HI);
+	emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, (uint32_t)(ip >> 32));
+	emit_ret(e, action);
+}
+
 /* execve/execveat: notified from kbox's exec sites, else SIGSYS to the stub. */
 static void emit_exec_leaf(struct emitter *e)
 {
-	for (int i = 0; i < e->cfg->nexec_sites; i++) {
-		uint64_t ip = e->cfg->exec_sites[i];
-
-		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_IP_LO);
-		emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 3, (uint32_t)ip);
-		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_IP_HI);
-		emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, (uint32_t)(ip >> 32));
-		emit_ret(e, SECCOMP_RET_USER_NOTIF);
-	}
+	for (int i = 0; i < e->cfg->nexec_sites; i++)
+		emit_ret_if_ip(e, e->cfg->exec_sites[i], SECCOMP_RET_USER_NOTIF);
 	emit_ret(e, SECCOMP_RET_TRAP);
 }
 
@@ -177,13 +180,8 @@ static void emit_sigsys_leaf(struct emitter *e)
 	emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_ARG0_LO);
 	emit(e, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SIGSYS);
 	emit_ret(e, SECCOMP_RET_ALLOW);
-	if (ip) {
-		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_IP_LO);
-		emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 3, (uint32_t)ip);
-		emit(e, BPF_LD | BPF_W | BPF_ABS, 0, 0, OFF_IP_HI);
-		emit(e, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, (uint32_t)(ip >> 32));
-		emit_ret(e, SECCOMP_RET_ALLOW);
-	}
+	if (ip)
+		emit_ret_if_ip(e, ip, SECCOMP_RET_ALLOW);
 	emit_ret(e, SECCOMP_RET_USER_NOTIF);
 }
 

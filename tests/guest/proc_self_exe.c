@@ -35,6 +35,17 @@ static int copy_file(const char *from, const char *to)
 	return close(out);
 }
 
+static void run_child(const char *path, char *const args[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv(path, args);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+}
+
 /* Run from a copy of the program: rename it, then unlink it. */
 static int moved_program(void)
 {
@@ -83,28 +94,13 @@ int main(int argc, char **argv)
 	snprintf(target, sizeof(target), "%s", argv[0]);
 	symlink(target, "alias-link");
 	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		char *args[] = {"alias-link", "child", NULL};
-		execv("./alias-link", args);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
-	pid = fork();
-	if (pid == 0) {
-		char *args[] = {"sh", "-c", "readlink /proc/self/exe | sed 's|.*/||'", NULL};
-		execv("/bin/sh", args);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
+	char *via_link[] = {"alias-link", "child", NULL};
+	run_child("./alias-link", via_link);
+	char *shell[] = {"sh", "-c", "readlink /proc/self/exe | sed 's|.*/||'", NULL};
+	run_child("/bin/sh", shell);
 	if (copy_file(target, "exe-copy"))
 		return 1;
-	pid = fork();
-	if (pid == 0) {
-		char *args[] = {"exe-copy", "copy", NULL};
-		execv("./exe-copy", args);
-		_exit(127);
-	}
-	waitpid(pid, NULL, 0);
+	char *copy[] = {"exe-copy", "copy", NULL};
+	run_child("./exe-copy", copy);
 	return 0;
 }
