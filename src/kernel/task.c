@@ -297,6 +297,15 @@ void kbox_kernel_set_exe(struct kbox_process *p, int fd, const char *execfn)
 	p->exe = e;
 }
 
+/* A procfs link's target @path[0..len) into @buf as readlink(2) fills it: cut, no NUL. */
+static int put_link(const char *path, size_t len, char *buf, size_t size)
+{
+	if (len > size)
+		len = size;
+	memcpy(buf, path, len);
+	return (int)len;
+}
+
 /* /proc/PID/exe: the file's guest path now, else the path it was exec'd by. */
 static int exe_link(const struct kbox_exe *e, char *buf, size_t size)
 {
@@ -308,12 +317,8 @@ static int exe_link(const struct kbox_exe *e, char *buf, size_t size)
 	n = e->fd >= 0 ? kbox_vfs_guest_link_of_fd(e->fd, path, sizeof(path))
 		       : kbox_vfs_guest_link_of_ref(&e->image, path, sizeof(path));
 	if (n < 0)
-		snprintf(path, sizeof(path), "%s", e->execfn);
-	n = (int)strnlen(path, sizeof(path));
-	if ((size_t)n > size)
-		n = (int)size;
-	memcpy(buf, path, (size_t)n);
-	return n;
+		return put_link(e->execfn, strlen(e->execfn), buf, size);
+	return put_link(path, (size_t)n, buf, size);
 }
 
 static void process_free(struct kbox_process *p)
@@ -573,9 +578,11 @@ static void adopt_children_of(struct kbox_task *t, const char *tid)
 }
 
 /*
- * Every thread's list: kbox cannot tell a process without threads from one
- * with (a notified clone(CLONE_THREAD) would say, but could then fail with
- * EINTR when a signal lands before kbox receives it, where Linux restarts).
+ * Every thread's list: kbox does not see thread creation (a notified
+ * clone(CLONE_THREAD) would say, but could then fail with EINTR when a
+ * signal lands before kbox receives it, where Linux restarts). The task
+ * directory's link count (2 + threads) tells a lone thread, the caller,
+ * which then needs no listing (4 us).
  */
 void kbox_kernel_adopt_children(struct kbox_task *t)
 {
@@ -585,7 +592,6 @@ void kbox_kernel_adopt_children(struct kbox_task *t)
 	DIR *dir;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)t->proc->tgid);
-	/* Its link count is 2 + threads: a lone thread, the caller, needs no listing (4 us). */
 	if (stat(path, &st) == 0 && st.st_nlink == 3) {
 		snprintf(path, sizeof(path), "%d", (int)t->tid);
 		adopt_children_of(t, path);
@@ -652,13 +658,7 @@ static int fd_link(struct kbox_process *p, const char *num, char *buf, size_t si
 		n = n < 0 ? -errno : n;
 	}
 	close(kfd);
-	if (n < 0)
-		return n;
-	n = (int)strnlen(path, sizeof(path));
-	if ((size_t)n > size)
-		n = (int)size;
-	memcpy(buf, path, (size_t)n);
-	return n;
+	return n < 0 ? n : put_link(path, (size_t)n, buf, size);
 }
 
 bool kbox_kernel_is_guest_pid(pid_t pid)
@@ -681,7 +681,6 @@ int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, b
 	struct kbox_task *t = task_find(pid);
 	struct kbox_process *p = t ? t->proc : kbox_kernel_process_find(pid);
 	const char *link;
-	size_t len;
 
 	if (!p)
 		return 0;
@@ -694,13 +693,7 @@ int kbox_kernel_proc_link(pid_t pid, const char *what, char *buf, size_t size, b
 	if (!t)
 		return 0;
 	link = !strcmp(what, "cwd") ? t->fs->cwd : t->fs->root;
-	len = strlen(link);
-	if (!len)
-		return 0;
-	if (len > size)
-		len = size;
-	memcpy(buf, link, len);
-	return (int)len;
+	return put_link(link, strlen(link), buf, size);
 }
 
 /* The process of guest task @pid, or of its nearest ancestor kbox knows (an unseen child). */

@@ -55,8 +55,8 @@ void kbox_imgstore_fini(void);
 int kbox_imgstore_reopen(const struct kbox_mount *m, uint32_t ino, int flags);
 /* Remove @ino's named copy from the directory (kbox has dropped it). */
 void kbox_imgstore_unlink(const struct kbox_mount *m, uint32_t ino);
-/* @path (an fd's link) is a named copy: its image inode. */
-bool kbox_imgstore_named_ino(const char *path, size_t len, uint32_t *ino);
+/* @path (an fd's link, a mapping's name) is a memory copy, memfd or named: its image inode. */
+bool kbox_imgstore_copy_ino(const char *path, size_t len, uint32_t *ino);
 /* The memory kbox may still use: MemAvailable or its cgroup's room, whichever is less. */
 uint64_t kbox_imgstore_room(void);
 /* @path (as /proc shows a spill file: "DIR/#INO (deleted)") is a spill file: its host inode. */

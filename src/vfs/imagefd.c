@@ -780,8 +780,7 @@ int kbox_img_guest_of_memfd(const char *path, char *out, size_t size)
 		pthread_mutex_unlock(&lock);
 		return n >= (int)size ? -ENAMETOOLONG : n;
 	}
-	if (sscanf(path, "/memfd:kbox-image:%u", &ino) != 1 &&
-	    !kbox_imgstore_named_ino(path, strlen(path), &ino))
+	if (!kbox_imgstore_copy_ino(path, strlen(path), &ino))
 		return n;
 	pthread_mutex_lock(&lock);
 	for (int i = 0; !o && i < kbox_vfs_nmounts(); i++)

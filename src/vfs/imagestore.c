@@ -368,13 +368,22 @@ void kbox_imgstore_unlink(const struct kbox_mount *m, uint32_t ino)
 	unlinkat(copy_dirfd, name, 0);
 }
 
-bool kbox_imgstore_named_ino(const char *path, size_t len, uint32_t *ino)
+/* @path is a named copy's ("COPY_DIR/kbox-image:INO@MINOR"): its image inode in *@ino. */
+static bool named_copy_ino(const char *path, size_t len, unsigned *ino)
 {
 	size_t dl = strlen(copy_dir);
-	unsigned v, mnr;
+	unsigned mnr;
 
-	if (!copy_dir[0] || len <= dl + 1 || strncmp(path, copy_dir, dl) != 0 || path[dl] != '/' ||
-	    sscanf(path + dl + 1, "kbox-image:%u@%u", &v, &mnr) != 2)
+	return copy_dir[0] && len > dl + 1 && strncmp(path, copy_dir, dl) == 0 && path[dl] == '/' &&
+	       sscanf(path + dl + 1, "kbox-image:%u@%u", ino, &mnr) == 2;
+}
+
+bool kbox_imgstore_copy_ino(const char *path, size_t len, uint32_t *ino)
+{
+	unsigned v;
+
+	/* memfd_of()'s name, or copy_name()'s in the copy directory */
+	if (sscanf(path, "/memfd:kbox-image:%u", &v) != 1 && !named_copy_ino(path, len, &v))
 		return false;
 	*ino = v;
 	return true;
@@ -391,52 +400,45 @@ static int memfd_of(uint32_t ino)
 	return fd < 0 ? -errno : fd;
 }
 
+/* @fd (or the -errno of making it) filled with @ino's data: the fd, or -errno and closed. */
+static int filled(const struct kbox_mount *m, uint32_t ino, int fd, uint64_t size, bool on_disk)
+{
+	int r = fd < 0 ? fd : fill(m, ino, fd, size, on_disk);
+
+	if (r < 0 && fd >= 0)
+		close(fd);
+	return r < 0 ? r : fd;
+}
+
 /* A memory copy: named if kbox has a directory for them, else a memfd. */
 static int memory_copy(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *named)
 {
-	int fd = -1, r;
+	int fd;
 
-	*named = copy_dirfd >= 0 && (fd = named_copy(m, ino)) >= 0;
-	if (*named) {
-		r = fill(m, ino, fd, size, false);
-		if (r == 0)
+	if (copy_dirfd >= 0) {
+		fd = filled(m, ino, named_copy(m, ino), size, false);
+		*named = fd >= 0;
+		if (fd >= 0 || fd == -EMFILE)
 			return fd;
-		close(fd);
-		fd = -1;
-		kbox_imgstore_unlink(m, ino);
-		*named = false; /* the directory is full: a memfd holds it as before */
+		kbox_imgstore_unlink(m,
+				     ino); /* the directory is full: a memfd holds it as before */
 	}
-	if (fd == -EMFILE)
-		return fd;
-	fd = memfd_of(ino);
-	if (fd < 0)
-		return fd;
-	r = fill(m, ino, fd, size, false);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return filled(m, ino, memfd_of(ino), size, false);
 }
 
 int kbox_imgstore_make(const struct kbox_mount *m, uint32_t ino, uint64_t size, bool *on_disk,
 		       bool *named)
 {
-	int fd = -1, r;
+	int fd;
 
 	*on_disk = *named = false;
 	if (size > spill_threshold()) {
 		if (!spill_chosen)
 			choose_spill_dir(m->host);
-		if (spill_dir[0] && (fd = spill_file()) == -EMFILE)
+		fd = filled(m, ino, spill_dir[0] ? spill_file() : -ENOENT, size, true);
+		*on_disk = fd >= 0;
+		if (fd >= 0 || fd == -EMFILE)
 			return fd;
-		r = fd < 0 ? fd : fill(m, ino, fd, size, true);
-		if (r == 0) {
-			*on_disk = true;
-			return fd;
-		}
-		if (fd >= 0)
-			close(fd);
 		/* The spill file system is full (or failed): memory, if it holds the file. */
 	}
 	return memory_copy(m, ino, size, named);

@@ -64,8 +64,7 @@ static bool ref_of_link(const char *link, size_t len, struct kbox_imguse_ref *re
 	uint32_t ino;
 	ino_t hino;
 
-	if (sscanf(link, "/memfd:kbox-image:%u", &ino) == 1 ||
-	    kbox_imgstore_named_ino(link, len, &ino)) {
+	if (kbox_imgstore_copy_ino(link, len, &ino)) {
 		*ref = (struct kbox_imguse_ref){.memfd = true, .ino = ino};
 		return true;
 	}
