@@ -8,6 +8,7 @@
 #include "common.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,11 +21,19 @@ static char buf[4096];
 static const char *flip[2];
 static atomic_int stop;
 
+/*
+ * Now and then it yields with the inside path in place: on one CPU the
+ * opener would otherwise run whole time slices with whatever the flipper
+ * left, and might never see the inside path (so natively too).
+ */
 static void *flipper(void *arg)
 {
 	(void)arg;
-	for (unsigned i = 0; !atomic_load_explicit(&stop, memory_order_relaxed); i++)
+	for (unsigned i = 0; !atomic_load_explicit(&stop, memory_order_relaxed); i++) {
 		strcpy(buf, flip[i & 1]);
+		if (i % 128 == 0)
+			sched_yield();
+	}
 	return NULL;
 }
 

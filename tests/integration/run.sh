@@ -513,10 +513,12 @@ stray_check() {
 # (ABI 6), as its --stats line says (cached).
 signal_scope=
 has_signal_scope() {
+	local out
 	if [ -z "$signal_scope" ]; then
 		signal_scope=no
-		kbox_run --stats -r "${roots[busybox]}" -- /bin/true 2>&1 | grep -q 'signal scope' &&
-			signal_scope=yes
+		# Read it all: grep -q could close the pipe on kbox mid-report (pipefail).
+		out=$(kbox_run --stats -r "${roots[busybox]}" -- /bin/true 2>&1) || true
+		[[ $out == *'signal scope'* ]] && signal_scope=yes
 	fi
 	[ "$signal_scope" = yes ]
 }
