@@ -523,6 +523,24 @@ has_signal_scope() {
 	[ "$signal_scope" = yes ]
 }
 
+# kbox_threads [PREFIX...]: the number of kbox's threads while its guest
+# sleeps, with kbox started under PREFIX (e.g. taskset -c 0); 0 if the
+# guest never got going.
+kbox_threads() {
+	local AS_USER kpid n=0 bb=${roots[busybox]}
+	as_user_prefix
+	rm -f "$bb/ready"
+	"$@" "${AS_USER[@]}" "$KBOX" -S "$bb" -- /bin/sh -c 'echo >/ready; sleep 1000' \
+		>"$work/out" 2>&1 </dev/null &
+	kpid=$!
+	for _ in $(seq 100); do [ -e "$bb/ready" ] && break; sleep 0.1; done
+	[ -e "$bb/ready" ] && n=$(find "/proc/$kpid/task" -mindepth 1 -maxdepth 1 | wc -l)
+	kill -TERM "$kpid" 2>/dev/null || true
+	wait "$kpid" 2>/dev/null || true
+	rm -f "$bb/ready"
+	echo "$n"
+}
+
 run_procs() {
 	local bb=${roots[busybox]} pidfile kpid rc
 	# The guests run with -S (busybox sh opens /dev/null for background
@@ -625,6 +643,24 @@ run_procs() {
 				"runner $$, init) is listed:" "@$bb/lsproc"
 		else
 			t_pass procs/ls_proc_guest_only
+		fi
+	fi
+
+	# On one CPU kbox keeps one receiver thread (KBOX_RECEIVERS is 3): the
+	# others could not run beside it. Counted while the guest sleeps.
+	if selected procs/one_cpu_one_receiver && need_kbox procs/one_cpu_one_receiver; then
+		if [ "$(nproc)" -lt 2 ]; then
+			t_skip procs/one_cpu_one_receiver "one CPU here: nothing to compare with"
+		else
+			local wide narrow
+			wide=$(kbox_threads)
+			narrow=$(kbox_threads taskset -c 0)
+			if [ "$wide" -gt 2 ] && [ "$narrow" -eq $((wide - 2)) ]; then
+				t_pass procs/one_cpu_one_receiver
+			else
+				t_fail procs/one_cpu_one_receiver "kbox had $narrow threads on one CPU and" \
+					"$wide on all of them: expected two fewer" "@$work/out"
+			fi
 		fi
 	fi
 
