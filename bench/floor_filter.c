@@ -157,6 +157,12 @@ static void make_files(const char *dir)
 		die(out_path);
 }
 
+static void remove_files(void)
+{
+	unlink(data_path);
+	unlink(out_path);
+}
+
 int main(int argc, char **argv)
 {
 	double per[2][NCALLS][MAX_ROUNDS];
@@ -186,6 +192,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	make_files(dir);
+	atexit(remove_files); /* also when a child fails */
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < 2; k++) {
 			int filtered = (r + k) % 2;
@@ -196,8 +203,6 @@ int main(int argc, char **argv)
 				per[filtered][i][r] = got[i];
 		}
 	}
-	unlink(data_path);
-	unlink(out_path);
 	for (int f = 0; f < 2; f++) {
 		for (int i = 0; i < NCALLS; i++) {
 			qsort(per[f][i], rounds, sizeof(double), cmp_double);

@@ -391,7 +391,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor_unotify: bad -n or -r\n");
 		return 2;
 	}
+	long half = n > 1 ? n / 2 : 1; /* stat and open+close cost twice a bare round trip */
+
 	make_data();
+	atexit(remove_data); /* also when a measurement dies */
 	printf("unotify_same_cpu %.4f\n", measure(BARE, 0, 0, n, rounds));
 	fflush(stdout);
 	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
@@ -400,9 +403,8 @@ int main(int argc, char **argv)
 		printf("unotify_cross_cpu n/a\n");
 	fflush(stdout);
 	printf("unotify_unpinned %.4f\n", measure(BARE, -1, -1, n, rounds));
-	printf("unotify_stat_same_cpu %.4f\n", measure(STAT, 0, 0, n / 2, rounds));
-	printf("unotify_stat_unpinned %.4f\n", measure(STAT, -1, -1, n / 2, rounds));
-	printf("unotify_open_close_same_cpu %.4f\n", measure(OPEN_CLOSE, 0, 0, n / 2, rounds));
-	remove_data();
+	printf("unotify_stat_same_cpu %.4f\n", measure(STAT, 0, 0, half, rounds));
+	printf("unotify_stat_unpinned %.4f\n", measure(STAT, -1, -1, half, rounds));
+	printf("unotify_open_close_same_cpu %.4f\n", measure(OPEN_CLOSE, 0, 0, half, rounds));
 	return 0;
 }
