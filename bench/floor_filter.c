@@ -32,24 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ROUNDS 64
-#define NCALLS	   3
+#include "floor.h"
+
+#define NCALLS 3
 
 static const char *const call_names[NCALLS] = {"lseek_read", "write", "getpid"};
 static char data_path[4096], out_path[4096];
-
-static void die(const char *what)
-{
-	fprintf(stderr, "floor_filter: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 static void allow_all(void)
 {
@@ -136,12 +124,6 @@ static void run_child(int filtered, long n, double per[NCALLS])
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static void make_files(const char *dir)
 {
 	char bytes[64] = {0};
@@ -204,11 +186,9 @@ int main(int argc, char **argv)
 		}
 	}
 	for (int f = 0; f < 2; f++) {
-		for (int i = 0; i < NCALLS; i++) {
-			qsort(per[f][i], rounds, sizeof(double), cmp_double);
+		for (int i = 0; i < NCALLS; i++)
 			printf("filter_%s_%s %.4f\n", f ? "allow" : "none", call_names[i],
-			       per[f][i][rounds / 2]);
-		}
+			       median(per[f][i], rounds));
 	}
 	return 0;
 }

@@ -25,21 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ROUNDS 64
-#define MAGIC	   4243
+#include "floor.h"
 
-static void die(const char *what)
-{
-	fprintf(stderr, "floor_sigsys: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
+#define MAGIC 4243
 
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
@@ -49,12 +37,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 		uc->uc_mcontext.gregs[REG_RAX] = MAGIC;
 	else
 		uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -116,7 +98,6 @@ int main(int argc, char **argv)
 			}
 		per[r] = (now_us() - t0) / n;
 	}
-	qsort(per, rounds, sizeof per[0], cmp_double);
-	printf("sigsys_round_trip %.4f\n", per[rounds / 2]);
+	printf("sigsys_round_trip %.4f\n", median(per, rounds));
 	return 0;
 }

@@ -49,8 +49,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ROUNDS 64
-#define MAGIC	   4242
+#include "floor.h"
+
+#define MAGIC 4242
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS	   SECCOMP_IOW(4, __u64)
@@ -74,12 +75,6 @@ enum kind {
 static char data_path[64]; /* DIR/data, the file stat and open+close name */
 static int data_dirfd = -1;
 
-static void die(const char *what)
-{
-	fprintf(stderr, "floor_unotify: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -87,13 +82,6 @@ static void pin(int cpu)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof set, &set) != 0)
 		die("sched_setaffinity");
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
 static int install_filter(void)
@@ -158,12 +146,6 @@ static int recv_fd(int sock)
 	int fd;
 	memcpy(&fd, CMSG_DATA(c1), sizeof fd);
 	return fd;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 /* The child's timed call; false when its answer is wrong. */
@@ -340,8 +322,7 @@ static double measure(enum kind kind, int child_cpu, int parent_cpu, long n, int
 	for (int c = 0; c < CPU_SETSIZE && c < sysconf(_SC_NPROCESSORS_ONLN); c++)
 		CPU_SET(c, &all);
 	sched_setaffinity(0, sizeof all, &all);
-	qsort(per, rounds, sizeof per[0], cmp_double);
-	return per[rounds / 2];
+	return median(per, rounds);
 }
 
 static char data_dir[32];
